@@ -1,0 +1,128 @@
+package flow
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// NodeType is one kind of node. Its Spec is data: the same description feeds
+// the validator, the designer's palette and forms, and the code generators.
+type NodeType interface {
+	Spec() Spec
+	// Check decodes the node's config strictly and reports every problem to c.
+	Check(c *Checker, n *Node)
+}
+
+// DynamicPorts is implemented by node types whose ports depend on their
+// config (switch); the others have the fixed ports of their Spec.
+type DynamicPorts interface {
+	Ports(n *Node) []string
+}
+
+// Spec describes a node type for people and programs.
+type Spec struct {
+	Type        string `json:"type"`
+	Title       string `json:"title"`
+	Category    string `json:"category"`
+	Description string `json:"description"`
+	// Ports are the fixed output ports; DynamicPortsField names the list
+	// field whose items add ports of their own (switch cases).
+	Ports             []string  `json:"ports"`
+	DynamicPortsField string    `json:"dynamic_ports_field,omitempty"`
+	Fields            []Field   `json:"fields"`
+	Output            string    `json:"output"`
+	Examples          []Example `json:"examples,omitempty"`
+}
+
+// FieldKind says how a config field is written and edited.
+type FieldKind string
+
+// Field kinds, shared with the designer's form generator.
+const (
+	KindString FieldKind = "string"  // plain text, not evaluated
+	KindInt    FieldKind = "int"     // a whole number
+	KindEnum   FieldKind = "enum"    // one of Options
+	KindExpr   FieldKind = "expr"    // an expr-lang expression
+	KindIntOrExpr FieldKind = "int_or_expr" // a number, or an expression giving one
+	KindList   FieldKind = "list"    // a list of objects with Item fields
+	KindExprList FieldKind = "expr_list" // a list of expressions
+	KindSchema FieldKind = "schema"  // a JSON Schema object
+	KindCode   FieldKind = "code"    // source code in Language
+)
+
+// Field is one config field of a node type.
+type Field struct {
+	Name        string    `json:"name"`
+	Label       string    `json:"label"`
+	Kind        FieldKind `json:"kind"`
+	Description string    `json:"description"`
+	Required    bool      `json:"required,omitempty"`
+	Default     any       `json:"default,omitempty"`
+	Options     []string  `json:"options,omitempty"`
+	Item        []Field   `json:"item,omitempty"`
+	Language    string    `json:"language,omitempty"`
+	Placeholder string    `json:"placeholder,omitempty"`
+}
+
+// Example is a small flow fragment shown in the docs and run by the tests.
+type Example struct {
+	Title  string          `json:"title"`
+	Config json.RawMessage `json:"config"`
+}
+
+// Registry holds the node types known to a build of Flowline.
+type Registry struct {
+	types map[string]NodeType
+}
+
+// NewRegistry returns an empty registry; tests build their own.
+func NewRegistry() *Registry {
+	return &Registry{types: map[string]NodeType{}}
+}
+
+// Register adds t, refusing an empty or duplicate type name.
+func (r *Registry) Register(t NodeType) error {
+	name := t.Spec().Type
+	if name == "" {
+		return fmt.Errorf("register node type: empty type name")
+	}
+	if _, dup := r.types[name]; dup {
+		return fmt.Errorf("register node type %q: already registered", name)
+	}
+	r.types[name] = t
+	return nil
+}
+
+// Lookup returns the type named name.
+func (r *Registry) Lookup(name string) (NodeType, bool) {
+	t, ok := r.types[name]
+	return t, ok
+}
+
+// Specs lists every type's spec, sorted by category then type.
+func (r *Registry) Specs() []Spec {
+	specs := make([]Spec, 0, len(r.types))
+	for _, t := range r.types {
+		specs = append(specs, t.Spec())
+	}
+	sort.Slice(specs, func(i, j int) bool {
+		if specs[i].Category != specs[j].Category {
+			return specs[i].Category < specs[j].Category
+		}
+		return specs[i].Type < specs[j].Type
+	})
+	return specs
+}
+
+// Ports lists the ports node n can leave through; nil for an unknown type.
+func (r *Registry) Ports(n *Node) []string {
+	t, ok := r.types[n.Type]
+	if !ok {
+		return nil
+	}
+	if d, ok := t.(DynamicPorts); ok {
+		return d.Ports(n)
+	}
+	return t.Spec().Ports
+}
