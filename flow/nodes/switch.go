@@ -1,0 +1,95 @@
+package nodes
+
+import (
+	"fmt"
+
+	"github.com/flowline/flowline/codegen/js"
+	"github.com/flowline/flowline/flow"
+)
+
+// Switch takes the port of the first case whose condition is true.
+type Switch struct{}
+
+type switchConfig struct {
+	Cases []switchCase `json:"cases"`
+}
+
+type switchCase struct {
+	Port      string `json:"port"`
+	Condition string `json:"condition"`
+}
+
+// Spec describes switch.
+func (Switch) Spec() flow.Spec {
+	return flow.Spec{
+		Type:     "switch",
+		Title:    "Switch",
+		Category: "Branch",
+		Description: "Evaluates its cases in order and takes the port of the first whose condition is true, " +
+			"or the default port when none is.",
+		Ports:             []string{flow.PortDefault, flow.PortError},
+		DynamicPortsField: "cases",
+		Fields: []flow.Field{
+			{Name: "cases", Label: "Cases", Kind: flow.KindList,
+				Description: "The cases, tried in order; evaluation stops at the first true one.",
+				Item: []flow.Field{
+					{Name: "port", Label: "Port", Kind: flow.KindString, Required: true, Placeholder: "vip",
+						Description: "The port this case leaves by: a name of letters, digits and _, not default or error."},
+					{Name: "condition", Label: "Condition", Kind: flow.KindExpr, Required: true, Placeholder: "request.query.tier == \"gold\"",
+						Description: "An expression that must give true or false."},
+				}},
+		},
+		Output: "The name of the port taken.",
+	}
+}
+
+// Ports are the cases' ports, then default and error.
+func (Switch) Ports(n *flow.Node) []string {
+	var cfg switchConfig
+	_ = flow.DecodeConfig(n.Config, &cfg)
+	ports := make([]string, 0, len(cfg.Cases)+2)
+	for _, c := range cfg.Cases {
+		ports = append(ports, c.Port)
+	}
+	return append(ports, flow.PortDefault, flow.PortError)
+}
+
+// Check validates the cases.
+func (Switch) Check(c *flow.Checker, n *flow.Node) {
+	var cfg switchConfig
+	if !c.Decode(&cfg) {
+		return
+	}
+	seen := map[string]bool{}
+	for i, cs := range cfg.Cases {
+		field := fmt.Sprintf("cases[%d]", i)
+		switch {
+		case !flow.ValidID(cs.Port):
+			c.Errorf(field+".port", "port %q must start with a letter or _ and hold only letters, digits and _", cs.Port)
+		case cs.Port == flow.PortDefault || cs.Port == flow.PortError:
+			c.Errorf(field+".port", "port %q is reserved", cs.Port)
+		case seen[cs.Port]:
+			c.Errorf(field+".port", "port %q is used by two cases", cs.Port)
+		}
+		seen[cs.Port] = true
+		c.BoolExpr(field+".condition", cs.Condition)
+	}
+}
+
+// EmitJS tries the cases in order.
+func (Switch) EmitJS(w *js.Writer, n *flow.Node) error {
+	var cfg switchConfig
+	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
+		return err
+	}
+	w.Line("let port = %s;", js.Quote(flow.PortDefault))
+	for i, cs := range cfg.Cases {
+		kw := "else if"
+		if i == 0 {
+			kw = "if"
+		}
+		w.Line("%s (%s) port = %s;", kw, w.Cond(fmt.Sprintf("cases[%d].condition", i), cs.Condition), js.Quote(cs.Port))
+	}
+	w.End("port", "port")
+	return nil
+}
