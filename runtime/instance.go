@@ -1,0 +1,209 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// The environment an instance is started with (the deploy targets set it).
+const (
+	EnvBundleDir   = "FLOWLINE_BUNDLE_DIR"
+	EnvListen      = "FLOWLINE_LISTEN"
+	EnvFlowEnv     = "FLOWLINE_FLOW_ENV"
+	EnvDatasources = "FLOWLINE_DATASOURCES"
+	EnvInstance    = "FLOWLINE_INSTANCE"
+	EnvDeployment  = "FLOWLINE_DEPLOYMENT"
+	EnvDeadline    = "FLOWLINE_DEADLINE"
+	EnvMaxBody     = "FLOWLINE_MAX_BODY"
+	EnvLogLevel    = "FLOWLINE_LOG_LEVEL"
+)
+
+// DrainTimeout bounds how long in-flight requests may take to finish after
+// SIGTERM.
+const DrainTimeout = 30 * time.Second
+
+// OptionsFromEnv reads an instance's options from its environment.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	var o Options
+	if s := getenv(EnvFlowEnv); s != "" {
+		if err := json.Unmarshal([]byte(s), &o.Env); err != nil {
+			return o, fmt.Errorf("%s: %w", EnvFlowEnv, err)
+		}
+	}
+	if s := getenv(EnvDatasources); s != "" {
+		if err := json.Unmarshal([]byte(s), &o.Datasources); err != nil {
+			return o, fmt.Errorf("%s: %w", EnvDatasources, err)
+		}
+	}
+	if s := getenv(EnvDeadline); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return o, fmt.Errorf("%s: %w", EnvDeadline, err)
+		}
+		o.Deadline = d
+	}
+	if s := getenv(EnvMaxBody); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return o, fmt.Errorf("%s: %w", EnvMaxBody, err)
+		}
+		o.MaxBody = n
+	}
+	return o, nil
+}
+
+// InstanceLogger is the JSON logger every instance writes to stdout; the
+// deploy targets read it line by line.
+func InstanceLogger(w io.Writer, getenv func(string) string) *slog.Logger {
+	level := slog.LevelInfo
+	if s := getenv(EnvLogLevel); s != "" {
+		_ = level.UnmarshalText([]byte(s))
+	}
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
+	lg := slog.New(h)
+	if id := getenv(EnvInstance); id != "" {
+		lg = lg.With("instance", id)
+	}
+	return lg
+}
+
+// Main runs an instance of a compiled flow: what a Go bundle's main calls.
+func Main(m Manifest, prog Program) {
+	lg := InstanceLogger(os.Stdout, os.Getenv)
+	o, err := OptionsFromEnv(os.Getenv)
+	if err != nil {
+		lg.Error("bad instance environment", "error", err.Error())
+		os.Exit(2)
+	}
+	o.Logger = lg
+	f, err := New(m, prog, o)
+	if err != nil {
+		lg.Error("load flow", "error", err.Error())
+		os.Exit(1)
+	}
+	if err := RunInstance(f, os.Getenv(EnvListen), lg); err != nil {
+		lg.Error("instance stopped", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+// RunInstance serves f until SIGTERM or SIGINT, then drains.
+func RunInstance(f *Flow, listen string, lg *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return ServeInstance(ctx, f, listen, lg)
+}
+
+// ServeInstance serves the flow with /healthz, /readyz and /metrics beside
+// it until ctx ends; then /readyz answers 503 while in-flight requests
+// finish. It logs {"msg": "listening", "addr": ...} once it accepts.
+func ServeInstance(ctx context.Context, f *Flow, listen string, lg *slog.Logger) error {
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", listen, err)
+	}
+	var ready atomic.Bool
+	reg := prometheus.NewRegistry()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", instrument(reg, f))
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(lg.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	ready.Store(true)
+	lg.Info("listening", "addr", ln.Addr().String(), "flow", f.Manifest.Flow, "version", f.Manifest.Version)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	ready.Store(false)
+	lg.Info("draining")
+	sctx, cancel := context.WithTimeout(context.Background(), DrainTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	f.Close()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("drain: %w", err)
+	}
+	lg.Info("stopped")
+	return nil
+}
+
+// instrument counts requests and their latency by status.
+func instrument(reg *prometheus.Registry, h http.Handler) http.Handler {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "flowline_requests_total", Help: "Requests served, by status code.",
+	}, []string{"code"})
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "flowline_request_duration_seconds", Help: "Time to serve a request, by status code.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"code"})
+	reg.MustRegister(requests, latency)
+	return promhttp.InstrumentHandlerCounter(requests, promhttp.InstrumentHandlerDuration(latency, h))
+}
+
+// HostMain is the JS host: it loads the bundle named by the environment and
+// serves it. The flowline binary runs it as `flowline host`.
+func HostMain(stdout io.Writer, getenv func(string) string) int {
+	lg := InstanceLogger(stdout, getenv)
+	o, err := OptionsFromEnv(getenv)
+	if err != nil {
+		lg.Error("bad instance environment", "error", err.Error())
+		return 2
+	}
+	o.Logger = lg
+	dir := getenv(EnvBundleDir)
+	if dir == "" {
+		lg.Error(EnvBundleDir + " is not set")
+		return 2
+	}
+	files, err := ReadBundleDir(dir)
+	if err != nil {
+		lg.Error("read bundle", "error", err.Error())
+		return 1
+	}
+	f, err := LoadBundle(files, o)
+	if err != nil {
+		lg.Error("load bundle", "error", err.Error())
+		return 1
+	}
+	if err := RunInstance(f, getenv(EnvListen), lg); err != nil {
+		lg.Error("instance stopped", "error", err.Error())
+		return 1
+	}
+	return 0
+}

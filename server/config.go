@@ -1,0 +1,89 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
+
+// Environment variables, read in one place.
+const (
+	EnvAddr        = "FLOWLINE_ADDR"
+	EnvGatewayAddr = "FLOWLINE_GATEWAY_ADDR"
+	EnvDatabaseURL = "FLOWLINE_DATABASE_URL"
+	EnvDataDir     = "FLOWLINE_DATA_DIR"
+	EnvWebDir      = "FLOWLINE_WEB_DIR"
+	EnvPublicURL   = "FLOWLINE_GATEWAY_URL"
+	EnvMaxBody     = "FLOWLINE_MAX_BODY"
+	EnvLogLevel    = "FLOWLINE_LOG_LEVEL"
+)
+
+// Config is everything the server is started with.
+type Config struct {
+	Addr        string // API and designer, default :8080
+	GatewayAddr string // published endpoints, default :8081
+	DatabaseURL string // postgres://... or empty for SQLite under DataDir
+	DataDir     string // default ./data
+	WebDir      string // serve the designer from here instead of the embedded copy
+	GatewayURL  string // how clients reach the gateway, for the URLs the API shows
+	MaxBody     int64  // gateway request body limit, default 1 MiB
+	// HostCommand starts a JS host instance; default: this binary with "host".
+	HostCommand []string
+	// HostEnv adds KEY=value pairs to every instance's environment.
+	HostEnv []string
+	// ReadyTimeout bounds an instance's start (default 30s).
+	ReadyTimeout time.Duration
+	LogLevel     string
+}
+
+// Defaults returns the configuration with nothing set.
+func Defaults() Config {
+	return Config{
+		Addr:        ":8080",
+		GatewayAddr: ":8081",
+		DataDir:     "data",
+		MaxBody:     1 << 20,
+		LogLevel:    "info",
+	}
+}
+
+// FromEnv overlays the environment on c.
+func FromEnv(c Config, getenv func(string) string) (Config, error) {
+	set := func(dst *string, name string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.Addr, EnvAddr)
+	set(&c.GatewayAddr, EnvGatewayAddr)
+	set(&c.DatabaseURL, EnvDatabaseURL)
+	set(&c.DataDir, EnvDataDir)
+	set(&c.WebDir, EnvWebDir)
+	set(&c.GatewayURL, EnvPublicURL)
+	set(&c.LogLevel, EnvLogLevel)
+	if v := getenv(EnvMaxBody); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("%s: %q is not a positive number of bytes", EnvMaxBody, v)
+		}
+		c.MaxBody = n
+	}
+	return c, nil
+}
+
+// gatewayURL is the base URL clients call, derived from the listener when
+// not configured.
+func (c Config) gatewayURL(actual string) string {
+	if c.GatewayURL != "" {
+		return c.GatewayURL
+	}
+	host, port, err := net.SplitHostPort(actual)
+	if err != nil {
+		return "http://" + actual
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

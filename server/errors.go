@@ -1,0 +1,73 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/flowline/flowline/deploy"
+	"github.com/flowline/flowline/flow"
+	"github.com/flowline/flowline/store"
+)
+
+// apiError is an error with the status and details the API answers with.
+type apiError struct {
+	Status  int
+	Message string
+	Details any
+	Extra   gin.H
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func errStatus(status int, msg string) error { return &apiError{Status: status, Message: msg} }
+
+// fail answers err as JSON, mapping known errors to their status in this
+// one place.
+func fail(c *gin.Context, err error) {
+	status, body := errorBody(err)
+	if status >= 500 {
+		if s, ok := c.Get(serverKey); ok {
+			s.(*Server).log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "error", err.Error())
+		}
+	}
+	c.AbortWithStatusJSON(status, body)
+}
+
+func errorBody(err error) (int, gin.H) {
+	var ae *apiError
+	var de *flow.DocumentError
+	var ve *flow.ValidationError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		body := gin.H{"error": ae.Message, "details": orEmpty(ae.Details)}
+		for k, v := range ae.Extra {
+			body[k] = v
+		}
+		return ae.Status, body
+	case errors.As(err, &de):
+		return http.StatusBadRequest, gin.H{"error": de.Error(), "details": de.Problems}
+	case errors.As(err, &ve):
+		return http.StatusUnprocessableEntity, gin.H{"error": "the flow is not valid", "details": ve.Problems}
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, gin.H{"error": "request body too large", "details": []any{}}
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, deploy.ErrNotFound):
+		return http.StatusNotFound, gin.H{"error": err.Error(), "details": []any{}}
+	case errors.Is(err, store.ErrStale):
+		return http.StatusConflict, gin.H{"error": err.Error(), "details": []any{}}
+	case errors.Is(err, store.ErrConflict):
+		return http.StatusConflict, gin.H{"error": err.Error(), "details": []any{}}
+	case errors.Is(err, store.ErrInvalid):
+		return http.StatusBadRequest, gin.H{"error": err.Error(), "details": []any{}}
+	}
+	return http.StatusInternalServerError, gin.H{"error": err.Error(), "details": []any{}}
+}
+
+func orEmpty(v any) any {
+	if v == nil {
+		return []any{}
+	}
+	return v
+}
