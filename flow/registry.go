@@ -40,15 +40,15 @@ type FieldKind string
 
 // Field kinds, shared with the designer's form generator.
 const (
-	KindString FieldKind = "string"  // plain text, not evaluated
-	KindInt    FieldKind = "int"     // a whole number
-	KindEnum   FieldKind = "enum"    // one of Options
-	KindExpr   FieldKind = "expr"    // an expr-lang expression
+	KindString    FieldKind = "string"      // plain text, not evaluated
+	KindInt       FieldKind = "int"         // a whole number
+	KindEnum      FieldKind = "enum"        // one of Options
+	KindExpr      FieldKind = "expr"        // an expr-lang expression
 	KindIntOrExpr FieldKind = "int_or_expr" // a number, or an expression giving one
-	KindList   FieldKind = "list"    // a list of objects with Item fields
-	KindExprList FieldKind = "expr_list" // a list of expressions
-	KindSchema FieldKind = "schema"  // a JSON Schema object
-	KindCode   FieldKind = "code"    // source code in Language
+	KindList      FieldKind = "list"        // a list of objects with Item fields
+	KindExprList  FieldKind = "expr_list"   // a list of expressions
+	KindSchema    FieldKind = "schema"      // a JSON Schema object
+	KindCode      FieldKind = "code"        // source code in Language
 )
 
 // Field is one config field of a node type.

@@ -55,22 +55,22 @@ type deployRequest struct {
 }
 
 type deploymentView struct {
-	ID          string             `json:"id"`
-	Flow        string             `json:"flow"`
-	Version     int                `json:"version"`
-	Target      string             `json:"target"`
-	Status      string             `json:"status"`
-	Message     string             `json:"message"`
-	URL         string             `json:"url"`
-	Method      string             `json:"method"`
-	Path        string             `json:"path"`
-	Env         map[string]string  `json:"env"`
-	Datasources map[string]string  `json:"datasources"`
-	Scaling     store.Scaling      `json:"scaling"`
-	Deadline    string             `json:"deadline,omitempty"`
-	Instances   []deploy.Instance  `json:"instances"`
-	CreatedAt   time.Time          `json:"created_at"`
-	UpdatedAt   time.Time          `json:"updated_at"`
+	ID          string            `json:"id"`
+	Flow        string            `json:"flow"`
+	Version     int               `json:"version"`
+	Target      string            `json:"target"`
+	Status      string            `json:"status"`
+	Message     string            `json:"message"`
+	URL         string            `json:"url"`
+	Method      string            `json:"method"`
+	Path        string            `json:"path"`
+	Env         map[string]string `json:"env"`
+	Datasources map[string]string `json:"datasources"`
+	Scaling     store.Scaling     `json:"scaling"`
+	Deadline    string            `json:"deadline,omitempty"`
+	Instances   []deploy.Instance `json:"instances"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
 func (s *Server) view(ctx context.Context, d *store.Deployment) deploymentView {

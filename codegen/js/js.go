@@ -110,7 +110,7 @@ func Generate(d *flow.Document, r *flow.Registry, version int) (map[string][]byt
 		return nil, fmt.Errorf("generate js for %s: %w", d.Name, err)
 	}
 	return map[string][]byte{
-		BundleFile:            w.buf.Bytes(),
+		BundleFile:           w.buf.Bytes(),
 		codegen.ManifestFile: append(manifest, '\n'),
 	}, nil
 }
