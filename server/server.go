@@ -51,6 +51,7 @@ type Server struct {
 	gatewayURL  string
 
 	apiSrv, gwSrv *http.Server
+	apiAddr       string
 	stopWatch     context.CancelFunc
 	watchDone     chan struct{}
 }
@@ -116,6 +117,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("listen %s: %w", s.cfg.GatewayAddr, err)
 	}
 	s.gatewayURL = s.cfg.gatewayURL(gwLn.Addr().String())
+	s.apiAddr = apiLn.Addr().String()
 	s.apiSrv = &http.Server{Handler: s.api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	s.gwSrv = gateway.NewServer("", s.gateway)
 	go func() { _ = s.apiSrv.Serve(apiLn) }()
@@ -132,8 +134,8 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
-// APIAddr and GatewayURL tell tests where the server listens.
-func (s *Server) APIAddr() string { return s.apiSrv.Addr }
+// APIAddr is the API's listen address, once started.
+func (s *Server) APIAddr() string { return s.apiAddr }
 
 // Handler is the API and designer handler, for tests that do not listen.
 func (s *Server) Handler() http.Handler { return s.api }

@@ -1,0 +1,47 @@
+# Flowline. The two commands a newcomer needs:
+#   make run    server, designer and local runtime on the embedded SQLite store
+#   make test   every test: Go (with Postgres) and the designer in Chromium
+
+GO      ?= go
+BIN     := bin/flowline
+WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json web/package.json -type f 2>/dev/null)
+GO_SRC  := $(shell find . -name '*.go' -not -path './web/node_modules/*' 2>/dev/null) go.mod go.sum
+
+export FLOWLINE_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+
+.PHONY: run test test-go test-web build web bench fuzz clean
+
+run: build
+	./$(BIN) serve
+
+build: $(BIN)
+
+$(BIN): web/dist/index.html $(GO_SRC)
+	$(GO) build -o $(BIN) ./cmd/flowline
+
+web: web/dist/index.html
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SRC)
+	cd web && npm run build
+
+test: test-go test-web
+
+test-go: web/dist/index.html
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+test-web: build
+	cd web && FLOWLINE_BIN=../$(BIN) npm run test:e2e
+
+bench: build
+	$(GO) run ./cmd/flowline-bench
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./flow
+
+clean:
+	rm -rf bin web/dist/assets web/dist/index.html web/node_modules
