@@ -264,7 +264,7 @@ func (x *Exec) logAt(l slog.Level, node, span, msg string) {
 		x.logs = append(x.logs, LogLine{Time: time.Now().UTC(), Level: levelName(l), Node: node, Message: msg, TraceID: x.Trace.ID})
 	}
 	lg := x.flow.logger
-	if !lg.Enabled(x.ctx, l) {
+	if l < x.flow.logLevel || !lg.Enabled(x.ctx, l) {
 		return
 	}
 	attrs := []slog.Attr{slog.String("trace_id", x.Trace.ID)}

@@ -43,6 +43,7 @@ type Options struct {
 	Env         map[string]string
 	Datasources map[string]string
 	Logger      *slog.Logger
+	LogLevel    string        // the least important node log line written: debug (default), info, warn, error
 	MaxBody     int64         // request body limit; DefaultMaxBody when 0
 	Deadline    time.Duration // per-request deadline; DefaultDeadline when 0
 }
@@ -55,6 +56,7 @@ type Flow struct {
 	env         map[string]any
 	datasources map[string]string
 	logger      *slog.Logger
+	logLevel    slog.Level
 	route       route
 	maxBody     int64
 	deadline    time.Duration
@@ -75,6 +77,7 @@ func New(m Manifest, prog Program, o Options) (*Flow, error) {
 		env:         make(map[string]any, len(o.Env)),
 		datasources: o.Datasources,
 		logger:      o.Logger,
+		logLevel:    slog.LevelDebug,
 		route:       rt,
 		maxBody:     o.MaxBody,
 		deadline:    o.Deadline,
@@ -87,6 +90,11 @@ func New(m Manifest, prog Program, o Options) (*Flow, error) {
 	}
 	if f.logger == nil {
 		f.logger = slog.New(slog.DiscardHandler)
+	}
+	if o.LogLevel != "" {
+		if err := f.logLevel.UnmarshalText([]byte(o.LogLevel)); err != nil {
+			return nil, fmt.Errorf("load flow %s: log level: %w", m.Flow, err)
+		}
 	}
 	if f.maxBody <= 0 {
 		f.maxBody = DefaultMaxBody

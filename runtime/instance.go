@@ -57,6 +57,7 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		}
 		o.Deadline = d
 	}
+	o.LogLevel = getenv(EnvLogLevel)
 	if s := getenv(EnvMaxBody); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -69,12 +70,10 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 
 // InstanceLogger is the JSON logger every instance writes to stdout; the
 // deploy targets read it line by line.
+// Its own lifecycle lines (listening, draining) always pass; the level of
+// FLOWLINE_LOG_LEVEL filters the flow's lines (Options.LogLevel).
 func InstanceLogger(w io.Writer, getenv func(string) string) *slog.Logger {
-	level := slog.LevelInfo
-	if s := getenv(EnvLogLevel); s != "" {
-		_ = level.UnmarshalText([]byte(s))
-	}
-	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})
 	lg := slog.New(h)
 	if id := getenv(EnvInstance); id != "" {
 		lg = lg.With("instance", id)

@@ -199,7 +199,7 @@ func (a deploymentsAPI) create(c *gin.Context) {
 		fail(c, fmt.Errorf("deploy %s: %w", name, err))
 		return
 	}
-	c.JSON(http.StatusCreated, a.s.view(c, d))
+	c.PureJSON(http.StatusCreated, a.s.view(c, d))
 }
 
 // routeTaken returns another flow's active deployment serving the same
@@ -276,7 +276,7 @@ func (a deploymentsAPI) list(c *gin.Context) {
 	for i := range deps {
 		out[i] = a.s.view(c, &deps[i])
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 }
 
 func (a deploymentsAPI) get(c *gin.Context) {
@@ -285,7 +285,7 @@ func (a deploymentsAPI) get(c *gin.Context) {
 		fail(c, fmt.Errorf("deployment %s: %w", c.Param("id"), err))
 		return
 	}
-	c.JSON(http.StatusOK, a.s.view(c, d))
+	c.PureJSON(http.StatusOK, a.s.view(c, d))
 }
 
 // delete undeploys: the route goes first, then the instances drain.
@@ -360,7 +360,7 @@ func (a deploymentsAPI) logs(c *gin.Context) {
 		if lines == nil {
 			lines = []deploy.LogLine{}
 		}
-		c.JSON(http.StatusOK, lines)
+		c.PureJSON(http.StatusOK, lines)
 		return
 	}
 	ch, err := t.FollowLogs(c.Request.Context(), id, f)

@@ -99,7 +99,7 @@ func (a flowsAPI) create(c *gin.Context) {
 		return
 	}
 	c.Header("ETag", strconv.Itoa(f.Revision))
-	c.JSON(http.StatusCreated, viewFlow(f))
+	c.PureJSON(http.StatusCreated, viewFlow(f))
 }
 
 func (a flowsAPI) get(c *gin.Context) {
@@ -109,7 +109,7 @@ func (a flowsAPI) get(c *gin.Context) {
 		return
 	}
 	c.Header("ETag", strconv.Itoa(f.Revision))
-	c.JSON(http.StatusOK, viewFlow(f))
+	c.PureJSON(http.StatusOK, viewFlow(f))
 }
 
 // flowSummary is a line of the flows list.
@@ -161,7 +161,7 @@ func (a flowsAPI) list(c *gin.Context) {
 		}
 		out = append(out, sum)
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 }
 
 // ifMatch reads the If-Match revision; a quoted ETag is accepted too.
@@ -205,7 +205,7 @@ func (a flowsAPI) save(c *gin.Context) {
 		return
 	}
 	c.Header("ETag", strconv.Itoa(f.Revision))
-	c.JSON(http.StatusOK, viewFlow(f))
+	c.PureJSON(http.StatusOK, viewFlow(f))
 }
 
 func (a flowsAPI) delete(c *gin.Context) {
@@ -236,7 +236,7 @@ func (a flowsAPI) revisions(c *gin.Context) {
 	for i, r := range revs {
 		out[i] = revisionView{Revision: r.Revision, CreatedAt: r.CreatedAt}
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 }
 
 // problems answers a validation: every problem, never nil.
@@ -258,7 +258,7 @@ func (a flowsAPI) validate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, problems(flow.Validate(d, a.s.registry)))
+	c.PureJSON(http.StatusOK, problems(flow.Validate(d, a.s.registry)))
 }
 
 // validateDocument validates an unsaved document, for the designer's live
@@ -273,11 +273,11 @@ func (s *Server) validateDocument(c *gin.Context) {
 	d, err := flow.Parse(data)
 	if err != nil {
 		if de, ok := err.(*flow.DocumentError); ok {
-			c.JSON(http.StatusOK, problems(de.Problems))
+			c.PureJSON(http.StatusOK, problems(de.Problems))
 			return
 		}
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, problems(flow.Validate(d, s.registry)))
+	c.PureJSON(http.StatusOK, problems(flow.Validate(d, s.registry)))
 }

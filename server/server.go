@@ -218,9 +218,9 @@ func (s *Server) info(c *gin.Context) {
 	for name := range s.targets {
 		targets = append(targets, name)
 	}
-	c.JSON(http.StatusOK, gin.H{"version": Version, "gateway_url": s.gatewayURL, "targets": targets})
+	c.PureJSON(http.StatusOK, gin.H{"version": Version, "gateway_url": s.gatewayURL, "targets": targets})
 }
 
 func (s *Server) nodeTypes(c *gin.Context) {
-	c.JSON(http.StatusOK, s.registry.Specs())
+	c.PureJSON(http.StatusOK, s.registry.Specs())
 }

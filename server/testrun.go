@@ -143,7 +143,7 @@ func (a flowsAPI) test(c *gin.Context) {
 		fail(c, fmt.Errorf("encode test result: %w", err))
 		return
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 }
 
 // build turns a sample into an HTTP request. Method and path default to the

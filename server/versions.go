@@ -92,7 +92,7 @@ func (a versionsAPI) publish(c *gin.Context) {
 	if v.Number != next {
 		a.s.log.Warn("version number raced with another server", "flow", name, "expected", next, "got", v.Number)
 	}
-	c.JSON(http.StatusCreated, viewVersion(v))
+	c.PureJSON(http.StatusCreated, viewVersion(v))
 }
 
 func (a versionsAPI) list(c *gin.Context) {
@@ -110,7 +110,7 @@ func (a versionsAPI) list(c *gin.Context) {
 	for i := range vs {
 		out[i] = viewVersion(&vs[i])
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 }
 
 // get shows one version with its document and generated source, so a user
@@ -130,6 +130,6 @@ func (a versionsAPI) get(c *gin.Context) {
 	for k, b := range v.Files {
 		files[k] = string(b)
 	}
-	c.JSON(http.StatusOK, gin.H{"version": v.Number, "target": v.Target, "created_at": v.CreatedAt,
+	c.PureJSON(http.StatusOK, gin.H{"version": v.Number, "target": v.Target, "created_at": v.CreatedAt,
 		"document": jsonRaw(v.Document), "files": files})
 }
