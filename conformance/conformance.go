@@ -107,6 +107,27 @@ func OwnDir() (string, error) {
 	}
 }
 
+// All reads the shared cases, then the project's own.
+func All() ([]Case, error) {
+	shared, err := SharedDir()
+	if err != nil {
+		return nil, err
+	}
+	cases, err := LoadCases(shared)
+	if err != nil {
+		return nil, err
+	}
+	own, err := OwnDir()
+	if err != nil {
+		return nil, err
+	}
+	more, err := LoadCases(own)
+	if err != nil {
+		return nil, err
+	}
+	return append(cases, more...), nil
+}
+
 // LoadCases reads every case file of dir/cases.
 func LoadCases(dir string) ([]Case, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "cases", "*.json"))
@@ -203,12 +224,12 @@ func (r Request) HTTPRequest(base string) (*http.Request, error) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			switch v := r.Query[k].(type) {
-			case string:
-				q.Add(k, v)
 			case []any:
 				for _, s := range v {
 					q.Add(k, fmt.Sprint(s))
 				}
+			default:
+				q.Add(k, fmt.Sprint(v))
 			}
 		}
 		sep := "?"

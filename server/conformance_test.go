@@ -20,26 +20,13 @@ import (
 	"github.com/flowline/flowline/store/storetest"
 )
 
-// allCases are the shared conformance cases and the project's own.
 func allCases(t *testing.T) []conformance.Case {
 	t.Helper()
-	shared, err := conformance.SharedDir()
+	cs, err := conformance.All()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases, err := conformance.LoadCases(shared)
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, err := conformance.OwnDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	more, err := conformance.LoadCases(own)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(cases, more...)
+	return cs
 }
 
 // caseEnv prepares what one run of a case needs: a fresh stub upstream, a

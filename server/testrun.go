@@ -1,20 +1,18 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/flowline/flowline/codegen/js"
+	"github.com/flowline/flowline/conformance"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/runtime"
 	"github.com/flowline/flowline/store"
@@ -22,24 +20,13 @@ import (
 
 // testRequest is the body of POST /flows/{name}/test.
 type testRequest struct {
-	Request     sampleRequest     `json:"request"`
+	Request     conformance.Request `json:"request"`
 	Env         map[string]string `json:"env"`
 	Datasources map[string]string `json:"datasources"`
 	// Flow, when given, is run instead of the saved draft, so the designer
 	// can test unsaved edits.
 	Flow     json.RawMessage `json:"flow"`
 	Deadline string          `json:"deadline"`
-}
-
-// sampleRequest has the shape of a conformance case's request.
-type sampleRequest struct {
-	Method      string            `json:"method"`
-	Path        string            `json:"path"`
-	Query       map[string]any    `json:"query"`
-	Headers     map[string]string `json:"headers"`
-	Body        json.RawMessage   `json:"body"`
-	RawBody     *string           `json:"raw_body"`
-	ContentType string            `json:"content_type"`
 }
 
 type testResponse struct {
@@ -105,7 +92,7 @@ func (a flowsAPI) test(c *gin.Context) {
 		return
 	}
 	defer f.Close()
-	hreq, err := req.Request.build(d)
+	hreq, err := buildRequest(req.Request, d)
 	if err != nil {
 		fail(c, err)
 		return
@@ -146,60 +133,25 @@ func (a flowsAPI) test(c *gin.Context) {
 	c.PureJSON(http.StatusOK, out)
 }
 
-// build turns a sample into an HTTP request. Method and path default to the
-// trigger's, so a designer user can just press Run.
-func (r sampleRequest) build(d *flow.Document) (*http.Request, error) {
+// buildRequest turns a sample request (the shape of a conformance case's
+// request) into an HTTP request. Method and path default to the trigger's,
+// so a designer user can just press Run.
+func buildRequest(r conformance.Request, d *flow.Document) (*http.Request, error) {
 	method, path, _ := flow.Route(d)
 	if r.Method != "" {
-		method = strings.ToUpper(r.Method)
+		r.Method = strings.ToUpper(r.Method)
+	} else {
+		r.Method = method
 	}
-	if r.Path != "" {
-		path = r.Path
+	if r.Path == "" {
+		r.Path = path
 	}
-	if !strings.HasPrefix(path, "/") {
-		return nil, errStatus(http.StatusBadRequest, fmt.Sprintf("request path %q must start with /", path))
+	if !strings.HasPrefix(r.Path, "/") {
+		return nil, errStatus(http.StatusBadRequest, fmt.Sprintf("request path %q must start with /", r.Path))
 	}
-	u, err := url.Parse(path)
+	req, err := r.HTTPRequest("http://test.flowline.local")
 	if err != nil {
-		return nil, errStatus(http.StatusBadRequest, "request path: "+err.Error())
-	}
-	q := u.Query()
-	keys := make([]string, 0, len(r.Query))
-	for k := range r.Query {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		switch v := r.Query[k].(type) {
-		case []any:
-			for _, s := range v {
-				q.Add(k, runtime.String(s))
-			}
-		default:
-			q.Add(k, runtime.String(v))
-		}
-	}
-	u.RawQuery = q.Encode()
-	var body []byte
-	contentType := ""
-	switch {
-	case r.RawBody != nil:
-		body, contentType = []byte(*r.RawBody), r.ContentType
-	case len(r.Body) > 0 && string(r.Body) != "null":
-		body, contentType = r.Body, "application/json"
-	}
-	req := httptest.NewRequest(method, "/", bytes.NewReader(body))
-	req.URL = u
-	req.RequestURI = u.RequestURI()
-	req.Host = "test.flowline.local"
-	if len(body) == 0 {
-		req.Body = http.NoBody
-	}
-	for k, v := range r.Headers {
-		req.Header.Set(k, v)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		return nil, errStatus(http.StatusBadRequest, "request: "+err.Error())
 	}
 	return req, nil
 }

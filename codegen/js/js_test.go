@@ -23,23 +23,11 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func cases(t *testing.T) []conformance.Case {
 	t.Helper()
-	dir, err := conformance.SharedDir()
+	cs, err := conformance.All()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := conformance.LoadCases(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, err := conformance.OwnDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	more, err := conformance.LoadCases(own)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(cs, more...)
+	return cs
 }
 
 // TestGolden generates every case's flow and compares it with testdata;
