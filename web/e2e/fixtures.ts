@@ -1,0 +1,137 @@
+// Shared fixtures: the server's address, a guard that fails a test on any
+// browser console error or page error, and helpers that drive the canvas with
+// the real mouse.
+import { test as base, expect, type Browser, type Page, type APIRequestContext } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export type ConsoleGuard = {
+  /** Allows console errors matching re (an HTTP status the test provokes on purpose). */
+  allow: (re: RegExp) => void;
+  watch: (page: Page) => void;
+};
+
+type Fixtures = {
+  guard: ConsoleGuard;
+  newPage: () => Promise<Page>;
+  api: APIRequestContext;
+  gatewayURL: string;
+};
+
+export const test = base.extend<Fixtures>({
+  baseURL: async ({}, use) => {
+    const url = process.env.FLOWLINE_URL;
+    if (!url) throw new Error('FLOWLINE_URL is not set: the global setup did not start the server');
+    await use(url);
+  },
+  gatewayURL: async ({}, use) => {
+    await use(process.env.FLOWLINE_GATEWAY_URL!);
+  },
+  guard: [
+    async ({}, use, testInfo) => {
+      const errors: string[] = [];
+      const allowed: RegExp[] = [];
+      const watch = (page: Page) => {
+        const label = `page ${watched++}`;
+        page.on('console', (msg) => {
+          if (msg.type() !== 'error') return;
+          const text = msg.text();
+          if (allowed.some((re) => re.test(text))) return;
+          errors.push(`${label} console error: ${text} (${msg.location().url}:${msg.location().lineNumber})`);
+        });
+        page.on('pageerror', (err) => errors.push(`${label} page error: ${err.message}\n${err.stack ?? ''}`));
+      };
+      let watched = 1;
+      await use({ allow: (re) => allowed.push(re), watch });
+      if (errors.length) {
+        await testInfo.attach('console-errors', { body: errors.join('\n\n'), contentType: 'text/plain' });
+        throw new Error(`browser console errors:\n${errors.join('\n')}`);
+      }
+    },
+    { auto: true },
+  ],
+  page: async ({ page, guard }, use) => {
+    guard.watch(page);
+    await use(page);
+  },
+  newPage: async ({ browser, guard, baseURL }, use) => {
+    const contexts: Awaited<ReturnType<Browser['newContext']>>[] = [];
+    await use(async () => {
+      const ctx = await browser.newContext({ baseURL, viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+      contexts.push(ctx);
+      const p = await ctx.newPage();
+      guard.watch(p);
+      return p;
+    });
+    for (const c of contexts) await c.close();
+  },
+  api: async ({ playwright, baseURL }, use) => {
+    const ctx = await playwright.request.newContext({ baseURL: `${baseURL}/api/v1/` });
+    await use(ctx);
+    await ctx.dispose();
+  },
+});
+
+export { expect };
+
+export const shotsDir = resolve(import.meta.dirname, '../../docs/screenshots');
+
+export function conformanceCase(file: string): { name: string; flow: any; requests: { request: any; expect: any }[] } {
+  // A copy of the shared conformance case (conformance/cases/), so the tests
+  // run from the repository alone.
+  const local = resolve(import.meta.dirname, 'data', file);
+  return JSON.parse(readFileSync(local, 'utf8'));
+}
+
+/** Drags a node type from the palette to (x, y) inside the canvas, with the mouse. */
+export async function dragFromPalette(page: Page, type: string, x: number, y: number) {
+  const item = page.locator(`.palette-item[data-type="${type}"]`);
+  await item.scrollIntoViewIfNeeded();
+  const from = (await item.boundingBox())!;
+  const canvas = (await page.getByTestId('canvas').boundingBox())!;
+  await page.mouse.move(from.x + from.width / 2, from.y + 12);
+  await page.mouse.down();
+  await page.mouse.move(from.x + from.width / 2 + 20, from.y + 20, { steps: 3 });
+  await page.mouse.move(canvas.x + x, canvas.y + y, { steps: 15 });
+  await page.mouse.up();
+}
+
+export const nodeLocator = (page: Page, id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
+
+/** Connects port `port` of node `from` to node `to` by dragging from handle to handle. */
+export async function connect(page: Page, from: string, port: string, to: string) {
+  const src = nodeLocator(page, from).locator(`.react-flow__handle.source[data-handleid="${port}"]`);
+  const dst = nodeLocator(page, to).locator('.react-flow__handle.target');
+  const a = (await src.boundingBox())!;
+  const b = (await dst.boundingBox())!;
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  // Stay inside the canvas on the way: near its edges React Flow pans.
+  await page.mouse.move(a.x + (b.x - a.x) * 0.2, a.y + (b.y - a.y) * 0.2, { steps: 4 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 15 });
+  await page.mouse.up();
+  await expect(page.getByTestId(`rf__edge-${from}:${port}->${to}`)).toHaveCount(1);
+}
+
+/** Replaces the text of the CodeMirror editor inside the given field. */
+export async function fillEditor(page: Page, fieldPath: string, text: string, scope = page.getByTestId('node-panel')) {
+  const ed = scope.locator(`[data-field-path="${fieldPath}"] .cm-content`).first();
+  await ed.click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
+  await page.keyboard.press('Escape');
+}
+
+export async function setNodeId(page: Page, id: string) {
+  const input = page.getByTestId('node-panel').getByLabel('Node id');
+  await input.fill(id);
+  await input.press('Enter');
+  await expect(page.getByTestId('node-panel')).toHaveAttribute('data-node', id);
+}
+
+export async function createFlowViaAPI(api: APIRequestContext, doc: unknown) {
+  const r = await api.post('flows', { data: doc });
+  expect(r.status(), await r.text()).toBe(201);
+  return r.json();
+}

@@ -1,0 +1,81 @@
+// A CodeMirror 6 editor as a controlled React component.
+import { useEffect, useRef } from 'react';
+import { Annotation, EditorState, type Extension } from '@codemirror/state';
+import { EditorView, keymap, placeholder as cmPlaceholder, drawSelection, highlightActiveLine, lineNumbers } from '@codemirror/view';
+import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
+import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
+import { closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
+
+const External = Annotation.define<boolean>();
+
+export interface CodeEditorProps {
+  value: string;
+  onChange: (v: string) => void;
+  /** Language, completion and any other extensions. */
+  extensions?: Extension[];
+  placeholder?: string;
+  ariaLabel?: string;
+  invalid?: boolean;
+  /** Multi-line code (line numbers, Tab indents) rather than an expression box. */
+  code?: boolean;
+  onBlur?: () => void;
+  testId?: string;
+}
+
+const theme = EditorView.theme({
+  '&': { fontSize: '12.5px', backgroundColor: 'var(--input-bg)' },
+  '&.cm-focused': { outline: 'none' },
+  '.cm-content': { fontFamily: 'var(--mono)', padding: '4px 0' },
+  '.cm-scroller': { fontFamily: 'var(--mono)', lineHeight: '1.45' },
+  '.cm-tooltip-autocomplete ul li[aria-selected]': { background: 'var(--accent)', color: '#fff' },
+});
+
+export function CodeEditor(props: CodeEditorProps) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  const onChange = useRef(props.onChange);
+  const onBlur = useRef(props.onBlur);
+  onChange.current = props.onChange;
+  onBlur.current = props.onBlur;
+
+  useEffect(() => {
+    const exts: Extension[] = [
+      history(),
+      drawSelection(),
+      indentOnInput(),
+      bracketMatching(),
+      closeBrackets(),
+      syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+      keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, ...(props.code ? [indentWithTab] : [])]),
+      EditorView.lineWrapping,
+      theme,
+      EditorView.contentAttributes.of({ 'aria-label': props.ariaLabel ?? 'editor', ...(props.testId ? { 'data-testid': props.testId } : {}) }),
+      EditorView.updateListener.of((u) => {
+        if (u.docChanged && !u.transactions.some((t) => t.annotation(External))) onChange.current(u.state.doc.toString());
+        if (u.focusChanged && !u.view.hasFocus) onBlur.current?.();
+      }),
+      ...(props.code ? [lineNumbers(), highlightActiveLine()] : []),
+      ...(props.placeholder ? [cmPlaceholder(props.placeholder)] : []),
+      ...(props.extensions ?? []),
+    ];
+    const v = new EditorView({ state: EditorState.create({ doc: props.value, extensions: exts }), parent: host.current! });
+    view.current = v;
+    return () => {
+      v.destroy();
+      view.current = null;
+    };
+    // The editor is created once; value changes are synced below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  useEffect(() => {
+    const v = view.current;
+    if (!v) return;
+    const cur = v.state.doc.toString();
+    if (cur !== props.value) {
+      v.dispatch({ changes: { from: 0, to: cur.length, insert: props.value }, annotations: External.of(true) });
+    }
+  }, [props.value]);
+
+  return <div ref={host} className={`cm-host${props.code ? ' cm-code' : ''}${props.invalid ? ' invalid' : ''}`} />;
+}

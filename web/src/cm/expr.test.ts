@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { EditorState } from '@codemirror/state';
+import { CompletionContext } from '@codemirror/autocomplete';
+import { completeExpr, exprContext, exprExtensions } from './expr';
+
+function labels(doc: string, explicit = false): string[] {
+  const state = EditorState.create({ doc, extensions: exprExtensions() });
+  const r = completeExpr(new CompletionContext(state, doc.length, explicit));
+  return r ? r.options.map((o) => o.label) : [];
+}
+
+describe('expression completion', () => {
+  exprContext.current = {
+    nodeIds: ['start', 'calc'],
+    nodeTypes: { start: 'trigger.http', calc: 'set' },
+    outputs: { calc: { total: 120, expensive: [{ sku: 'a' }], meta: { tier: 'gold' } }, start: { body: { customer: 'c1' } } },
+    envNames: ['API_KEY'],
+    pathParams: ['shop'],
+    request: { body: { customer: 'c1', items: [] }, headers: { 'x-api-key': 'k' } },
+  };
+
+  it('completes the request', () => {
+    expect(labels('request.')).toEqual(['method', 'path', 'params', 'query', 'headers', 'body']);
+    expect(labels('request.params.')).toContain('shop');
+    expect(labels('request.body.')).toEqual(['customer', 'items']);
+    expect(labels('request.headers.')).toContain('x-api-key');
+  });
+  it('completes node ids and their last outputs', () => {
+    expect(labels('nodes.')).toEqual(['start', 'calc']);
+    expect(labels('nodes.calc.')).toEqual(['total', 'expensive', 'meta']);
+    expect(labels('nodes.calc.meta.')).toEqual(['tier']);
+    expect(labels('sum(nodes.ca')).toEqual(['start', 'calc']);
+  });
+  it('completes env and trace', () => {
+    expect(labels('env.')).toEqual(['API_KEY']);
+    expect(labels('trace.')).toEqual(['id']);
+  });
+  it('offers roots and built-ins at the top level', () => {
+    const top = labels('su');
+    for (const f of ['request', 'nodes', 'env', 'trace', 'len', 'sum', 'map', 'filter', 'upper', 'lower', 'int', 'float', 'string', 'now']) expect(top).toContain(f);
+  });
+  it('stays quiet inside closures and after calls', () => {
+    expect(labels('map(xs, .sk')).toEqual([]);
+    expect(labels('len(x).')).toEqual([]);
+  });
+});

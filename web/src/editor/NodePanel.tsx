@@ -1,0 +1,191 @@
+// The side panel for the selected node: its id, its config form (generated
+// from the spec), its problems, and what it did in the last test run.
+import { useEffect, useMemo, useState } from 'react';
+import type { Config, FlowNode, LogLine, Problem, Spec, Span } from '../types';
+import { ID_RE, normalizeFieldPath, renameNode } from '../flow';
+import { FieldEditor, renderedPaths, type ProblemIndex } from './fields';
+import { EditorStore } from './store';
+import { JsonView } from '../ui';
+import { categoryColor } from './FlowNodeView';
+
+interface Props {
+  store: EditorStore;
+  node: FlowNode;
+  spec?: Spec;
+  problems: Problem[];
+  span?: Span;
+  ran: boolean;
+  logs: LogLine[];
+  onRenamed: (id: string) => void;
+}
+
+export function NodePanel({ store, node, spec, problems, span, ran, logs, onRenamed }: Props) {
+  const index: ProblemIndex = useMemo(() => {
+    const m: ProblemIndex = new Map();
+    for (const p of problems) {
+      const k = normalizeFieldPath(p.field);
+      m.set(k, [...(m.get(k) ?? []), p.message]);
+    }
+    return m;
+  }, [problems]);
+  const shown = useMemo(() => renderedPaths(spec?.fields ?? [], node.config), [spec, node.config]);
+  const loose = problems.filter((p) => {
+    const k = normalizeFieldPath(p.field);
+    return !k || (k !== 'id' && !shown.has(k));
+  });
+
+  const setField = (name: string, v: unknown, key: string) => {
+    store.apply(
+      (d) => ({
+        ...d,
+        nodes: d.nodes.map((n) => {
+          if (n.id !== node.id) return n;
+          const config: Config = { ...(n.config ?? {}) };
+          if (v === undefined) delete config[name];
+          else config[name] = v;
+          return { ...n, config };
+        }),
+      }),
+      { coalesce: `${node.id}:${key}` },
+    );
+  };
+
+  return (
+    <div className="node-panel" data-testid="node-panel" data-node={node.id}>
+      <div className="np-head" style={{ ['--cat' as string]: categoryColor(spec?.category) }}>
+        <span className="np-cat">{spec?.category ?? 'unknown'}</span>
+        <h2>{spec?.title ?? node.type}</h2>
+        <code className="muted">{node.type}</code>
+      </div>
+      {spec?.description && <p className="np-desc">{spec.description}</p>}
+      {!spec && <div className="banner error">Unknown node type “{node.type}”: this build of the server does not know it.</div>}
+      <IdField store={store} node={node} problems={index.get('id') ?? []} onRenamed={onRenamed} />
+      {loose.length > 0 && (
+        <ul className="np-problems">
+          {loose.map((p, i) => (
+            <li key={i} role="alert">
+              {p.field && <code>{p.field}</code>} {p.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="np-fields">
+        {(spec?.fields ?? []).map((f) => (
+          <FieldEditor key={`${node.id}:${f.name}`} field={f} value={node.config?.[f.name]} path={f.name} problems={index} onEdit={(v, key) => setField(f.name, v, key)} />
+        ))}
+        {spec && spec.fields.length === 0 && <p className="muted">This node has nothing to configure.</p>}
+      </div>
+      {spec?.output && (
+        <p className="hint np-output">
+          <strong>Output:</strong> {spec.output}
+        </p>
+      )}
+      {ran && <RunDetails span={span} logs={logs} />}
+      {spec?.examples && spec.examples.length > 0 && (
+        <details className="np-examples">
+          <summary>Examples</summary>
+          {spec.examples.map((ex, i) => (
+            <div key={i} className="example">
+              <div className="example-head">
+                <span>{ex.title}</span>
+                <button
+                  className="small"
+                  onClick={() =>
+                    store.apply((d) => ({ ...d, nodes: d.nodes.map((n) => (n.id === node.id ? { ...n, config: structuredClone(ex.config) as Config } : n)) }))
+                  }
+                >
+                  Use
+                </button>
+              </div>
+              <JsonView value={ex.config} />
+            </div>
+          ))}
+        </details>
+      )}
+    </div>
+  );
+}
+
+function IdField({ store, node, problems, onRenamed }: { store: EditorStore; node: FlowNode; problems: string[]; onRenamed: (id: string) => void }) {
+  const [text, setText] = useState(node.id);
+  useEffect(() => setText(node.id), [node.id]);
+  const taken = text !== node.id && store.get().doc.nodes.some((n) => n.id === text);
+  const bad = !ID_RE.test(text) ? 'Start with a letter or _, then letters, digits and _ (at most 64).' : taken ? `Another node is already called “${text}”.` : '';
+  const commit = () => {
+    if (bad || text === node.id) {
+      if (bad) setText(node.id);
+      return;
+    }
+    store.apply((d) => renameNode(d, node.id, text));
+    store.select([text], []);
+    onRenamed(text);
+  };
+  const msgs = [...problems, ...(bad ? [bad] : [])];
+  return (
+    <div className={`field${msgs.length ? ' invalid' : ''}`} data-field-path="id">
+      <div className="field-label">
+        <span>Node id</span>
+        <span className="field-kind">used as nodes.{node.id}</span>
+      </div>
+      <input
+        aria-label="Node id"
+        value={text}
+        spellCheck={false}
+        onChange={(e) => setText(e.target.value)}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            commit();
+          } else if (e.key === 'Escape') setText(node.id);
+        }}
+      />
+      {msgs.map((m, i) => (
+        <div className="field-error" key={i}>
+          {m}
+        </div>
+      ))}
+      {!msgs.length && <div className="hint">Renaming updates edges and nodes.{node.id} references.</div>}
+    </div>
+  );
+}
+
+function RunDetails({ span, logs }: { span?: Span; logs: LogLine[] }) {
+  if (!span)
+    return (
+      <section className="run-details skipped" data-testid="run-details">
+        <h3>Last test run</h3>
+        <p className="muted">Skipped: this node did not run.</p>
+      </section>
+    );
+  return (
+    <section className={`run-details ${span.error ? 'failed' : 'ok'}`} data-testid="run-details">
+      <h3>
+        Last test run <span className={`pill ${span.error ? 'st-failed' : 'st-running'}`}>{span.error ? 'failed' : 'ran'}</span>
+        {span.duration_ms !== undefined && <span className="muted"> {span.duration_ms} ms</span>}
+        {span.port && <span className="muted"> → {span.port}</span>}
+      </h3>
+      {span.error && <div className="banner error">{span.error}</div>}
+      <details open>
+        <summary>Output</summary>
+        <JsonView value={span.output} testId="span-output" />
+      </details>
+      <details>
+        <summary>Input</summary>
+        <JsonView value={span.input} />
+      </details>
+      {logs.length > 0 && (
+        <details open>
+          <summary>Logs ({logs.length})</summary>
+          <ul className="log-lines">
+            {logs.map((l, i) => (
+              <li key={i} className={`lvl-${l.level}`}>
+                <span className="lvl">{l.level}</span> {l.message}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </section>
+  );
+}

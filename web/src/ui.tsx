@@ -1,0 +1,215 @@
+// Small shared pieces: modal dialogs, key/value pair editors, spinners,
+// toasts, clipboard.
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+
+export function Modal(props: { title: string; onClose?: () => void; children: ReactNode; footer?: ReactNode; wide?: boolean; testId?: string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const prev = document.activeElement as HTMLElement | null;
+    const root = ref.current;
+    const first =
+      root?.querySelector<HTMLElement>('[autofocus]') ??
+      root?.querySelector<HTMLElement>('.modal-body input, .modal-body select, .modal-body textarea') ??
+      root?.querySelector<HTMLElement>('.modal-foot button.primary') ??
+      root;
+    first?.focus();
+    return () => prev?.focus?.();
+  }, []);
+  return (
+    <div
+      className="modal-backdrop"
+      onMouseDown={(e) => {
+        if (e.target === e.currentTarget) props.onClose?.();
+      }}
+    >
+      <div
+        ref={ref}
+        className={`modal${props.wide ? ' wide' : ''}`}
+        role="dialog"
+        tabIndex={-1}
+        aria-modal="true"
+        aria-label={props.title}
+        data-testid={props.testId}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && props.onClose) {
+            e.stopPropagation();
+            props.onClose();
+          }
+        }}
+      >
+        <div className="modal-head">
+          <h2>{props.title}</h2>
+          {props.onClose && (
+            <button className="icon" aria-label="Close" onClick={props.onClose}>
+              ×
+            </button>
+          )}
+        </div>
+        <div className="modal-body">{props.children}</div>
+        {props.footer && <div className="modal-foot">{props.footer}</div>}
+      </div>
+    </div>
+  );
+}
+
+export type Pair = { key: string; value: string };
+
+export function pairsToObject(pairs: Pair[]): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (const p of pairs) if (p.key.trim()) o[p.key.trim()] = p.value;
+  return o;
+}
+
+export function objectToPairs(o: Record<string, unknown> | null | undefined): Pair[] {
+  return Object.entries(o ?? {}).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) }));
+}
+
+export function PairsEditor(props: {
+  pairs: Pair[];
+  onChange: (p: Pair[]) => void;
+  keyPlaceholder?: string;
+  valuePlaceholder?: string;
+  label: string;
+  secret?: boolean;
+}) {
+  const { pairs, onChange } = props;
+  const set = (i: number, p: Partial<Pair>) => onChange(pairs.map((x, j) => (j === i ? { ...x, ...p } : x)));
+  return (
+    <div className="pairs" role="group" aria-label={props.label}>
+      {pairs.map((p, i) => (
+        <div className="pair" key={i}>
+          <input aria-label={`${props.label} name ${i + 1}`} placeholder={props.keyPlaceholder ?? 'name'} value={p.key} onChange={(e) => set(i, { key: e.target.value })} />
+          <input
+            aria-label={`${props.label} value ${i + 1}`}
+            placeholder={props.valuePlaceholder ?? 'value'}
+            value={p.value}
+            type={props.secret ? 'password' : 'text'}
+            onChange={(e) => set(i, { value: e.target.value })}
+          />
+          <button className="icon" title="Remove" aria-label={`Remove ${props.label} ${i + 1}`} onClick={() => onChange(pairs.filter((_, j) => j !== i))}>
+            ×
+          </button>
+        </div>
+      ))}
+      <button className="link" onClick={() => onChange([...pairs, { key: '', value: '' }])}>
+        + add {props.label.toLowerCase()}
+      </button>
+    </div>
+  );
+}
+
+export function Spinner() {
+  return <span className="spinner" aria-hidden="true" />;
+}
+
+export function useElapsed(running: boolean): number {
+  const [t, setT] = useState(0);
+  useEffect(() => {
+    if (!running) return;
+    const start = Date.now();
+    setT(0);
+    const h = setInterval(() => setT(Math.floor((Date.now() - start) / 100) / 10), 100);
+    return () => clearInterval(h);
+  }, [running]);
+  return t;
+}
+
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = document.createElement('textarea');
+    ta.value = text;
+    ta.style.position = 'fixed';
+    ta.style.opacity = '0';
+    document.body.appendChild(ta);
+    ta.select();
+    let ok = false;
+    try {
+      ok = document.execCommand('copy');
+    } catch {
+      ok = false;
+    }
+    ta.remove();
+    return ok;
+  }
+}
+
+export function CopyButton(props: { text: string; label?: string }) {
+  const [done, setDone] = useState(false);
+  return (
+    <button
+      className="small"
+      onClick={async () => {
+        setDone(await copyText(props.text));
+        setTimeout(() => setDone(false), 1500);
+      }}
+    >
+      {done ? 'Copied' : (props.label ?? 'Copy')}
+    </button>
+  );
+}
+
+type Toast = { id: number; text: string; kind: 'info' | 'error' };
+let toastId = 0;
+const toastListeners = new Set<(t: Toast[]) => void>();
+let toasts: Toast[] = [];
+
+export function toast(text: string, kind: 'info' | 'error' = 'info') {
+  const t = { id: ++toastId, text, kind };
+  toasts = [...toasts, t];
+  toastListeners.forEach((l) => l(toasts));
+  setTimeout(() => {
+    toasts = toasts.filter((x) => x.id !== t.id);
+    toastListeners.forEach((l) => l(toasts));
+  }, kind === 'error' ? 8000 : 3000);
+}
+
+export function Toasts() {
+  const [list, setList] = useState<Toast[]>(toasts);
+  useEffect(() => {
+    toastListeners.add(setList);
+    return () => {
+      toastListeners.delete(setList);
+    };
+  }, []);
+  return (
+    <div className="toasts" aria-live="polite">
+      {list.map((t) => (
+        <div key={t.id} className={`toast ${t.kind}`} role={t.kind === 'error' ? 'alert' : 'status'}>
+          {t.text}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export function JsonView(props: { value: unknown; testId?: string }) {
+  let text: string;
+  if (props.value === undefined) text = '—';
+  else if (typeof props.value === 'string') text = props.value;
+  else {
+    try {
+      text = JSON.stringify(props.value, null, 2);
+    } catch {
+      text = String(props.value);
+    }
+  }
+  return (
+    <pre className="json" data-testid={props.testId}>
+      {text}
+    </pre>
+  );
+}
+
+export function timeAgo(iso?: string): string {
+  if (!iso) return '';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const s = Math.round((Date.now() - t) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return new Date(t).toLocaleDateString();
+}
