@@ -77,10 +77,10 @@ export { expect };
 export const shotsDir = resolve(import.meta.dirname, '../../docs/screenshots');
 
 export function conformanceCase(file: string): { name: string; flow: any; requests: { request: any; expect: any }[] } {
-  // A copy of the shared conformance case (conformance/cases/), so the tests
-  // run from the repository alone.
-  const local = resolve(import.meta.dirname, 'data', file);
-  return JSON.parse(readFileSync(local, 'utf8'));
+  // The shared conformance cases live beside the checkout (shared/conformance),
+  // or where FLOWLINE_CONFORMANCE_DIR says; they are read, never copied.
+  const dir = process.env.FLOWLINE_CONFORMANCE_DIR ?? resolve(import.meta.dirname, '..', '..', '..', 'shared', 'conformance');
+  return JSON.parse(readFileSync(resolve(dir, 'cases', file), 'utf8'));
 }
 
 /** Drags a node type from the palette to (x, y) inside the canvas, with the mouse. */
