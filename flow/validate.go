@@ -112,7 +112,11 @@ func DecodeConfig(raw json.RawMessage, v any) error {
 	}
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) {
-		return &FieldError{Field: typ.Field, Message: fmt.Sprintf("must be %s, not %s", kindName(typ.Type.Kind().String()), typ.Value)}
+		field := typ.Field
+		if p := pathAt(raw, typ.Offset); p != "" {
+			field = p // with list indexes, which encoding/json leaves out
+		}
+		return &FieldError{Field: field, Message: fmt.Sprintf("must be %s, not %s", kindName(typ.Type.Kind().String()), typ.Value)}
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
@@ -120,6 +124,54 @@ func DecodeConfig(raw json.RawMessage, v any) error {
 		return &FieldError{Field: name, Message: fmt.Sprintf("unknown config field %q", name)}
 	}
 	return &FieldError{Message: "config: " + strings.TrimPrefix(msg, "json: ")}
+}
+
+// pathAt returns the config path (fields[0].value) of the JSON value that
+// ends at byte offset off of raw, or "".
+func pathAt(raw []byte, off int64) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var path []string
+	var walk func() bool
+	walk = func() bool {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case json.Delim('{'):
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return false
+				}
+				key, _ := k.(string)
+				path = append(path, "."+key)
+				if walk() {
+					return true
+				}
+				path = path[:len(path)-1]
+			}
+			if _, err := dec.Token(); err != nil {
+				return false
+			}
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				path = append(path, fmt.Sprintf("[%d]", i))
+				if walk() {
+					return true
+				}
+				path = path[:len(path)-1]
+			}
+			if _, err := dec.Token(); err != nil {
+				return false
+			}
+		}
+		return dec.InputOffset() >= off
+	}
+	if !walk() {
+		return ""
+	}
+	return strings.TrimPrefix(strings.Join(path, ""), ".")
 }
 
 // Validate returns every problem of d against the node types in r, in a

@@ -95,7 +95,7 @@ func (a flowsAPI) create(c *gin.Context) {
 	}
 	f, err := a.store.CreateFlow(c, d.Name, data)
 	if err != nil {
-		fail(c, fmt.Errorf("create flow %s: %w", d.Name, err))
+		fail(c, err)
 		return
 	}
 	c.Header("ETag", strconv.Itoa(f.Revision))
@@ -105,7 +105,7 @@ func (a flowsAPI) create(c *gin.Context) {
 func (a flowsAPI) get(c *gin.Context) {
 	f, err := a.store.GetFlow(c, c.Param("name"))
 	if err != nil {
-		fail(c, fmt.Errorf("flow %s: %w", c.Param("name"), err))
+		fail(c, err)
 		return
 	}
 	c.Header("ETag", strconv.Itoa(f.Revision))
@@ -134,12 +134,12 @@ type deploymentLine struct {
 func (a flowsAPI) list(c *gin.Context) {
 	flows, err := a.store.ListFlows(c)
 	if err != nil {
-		fail(c, fmt.Errorf("list flows: %w", err))
+		fail(c, err)
 		return
 	}
 	deps, err := a.store.ListDeployments(c, store.DeploymentFilter{Active: true})
 	if err != nil {
-		fail(c, fmt.Errorf("list flows: %w", err))
+		fail(c, err)
 		return
 	}
 	out := make([]flowSummary, 0, len(flows))
@@ -172,7 +172,7 @@ func ifMatch(c *gin.Context) (int, error) {
 	}
 	h = strings.TrimPrefix(h, "W/")
 	n, err := strconv.Atoi(strings.Trim(h, `"`))
-	if err != nil || n < 1 {
+	if err != nil || n < 0 {
 		return 0, &apiError{Status: http.StatusBadRequest, Message: fmt.Sprintf("If-Match %q is not a revision number", h)}
 	}
 	return n, nil
@@ -201,7 +201,7 @@ func (a flowsAPI) save(c *gin.Context) {
 			fail(c, &apiError{Status: http.StatusConflict, Message: fmt.Sprintf("flow %s was saved by someone else since revision %d", name, rev), Extra: extra})
 			return
 		}
-		fail(c, fmt.Errorf("save flow %s: %w", name, err))
+		fail(c, err)
 		return
 	}
 	c.Header("ETag", strconv.Itoa(f.Revision))
@@ -215,7 +215,7 @@ func (a flowsAPI) delete(c *gin.Context) {
 		return
 	}
 	if err := a.store.DeleteFlow(c, name); err != nil {
-		fail(c, fmt.Errorf("delete flow %s: %w", name, err))
+		fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -229,7 +229,7 @@ type revisionView struct {
 func (a flowsAPI) revisions(c *gin.Context) {
 	revs, err := a.store.ListRevisions(c, c.Param("name"))
 	if err != nil {
-		fail(c, fmt.Errorf("revisions of %s: %w", c.Param("name"), err))
+		fail(c, err)
 		return
 	}
 	out := make([]revisionView, len(revs))
@@ -250,7 +250,7 @@ func problems(p []flow.Problem) gin.H {
 func (a flowsAPI) validate(c *gin.Context) {
 	f, err := a.store.GetFlow(c, c.Param("name"))
 	if err != nil {
-		fail(c, fmt.Errorf("flow %s: %w", c.Param("name"), err))
+		fail(c, err)
 		return
 	}
 	d, err := flow.Parse(f.Document)
