@@ -36,6 +36,7 @@ test-go: web/dist/index.html
 	$(GO) test -count=1 -race -timeout 10m ./runtime/... ./deploy/... ./server/gateway/...
 
 test-web: build
+	cd web && npm test
 	cd web && FLOWLINE_BIN=../$(BIN) npm run test:e2e
 
 bench: build
