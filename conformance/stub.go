@@ -85,5 +85,26 @@ func NewStub() *httptest.Server {
 		}
 		reply(w, 200, map[string]any{"ok": true, "attempts": n + 1})
 	})
+	// Routes of the project's own cases, beyond the README's.
+	mux.HandleFunc("GET /big", func(w http.ResponseWriter, r *http.Request) {
+		// n bytes of text; with chunked=1 no Content-Length is announced.
+		n, _ := strconv.Atoi(r.URL.Query().Get("bytes"))
+		w.Header().Set("Content-Type", "text/plain")
+		if r.URL.Query().Get("chunked") == "" {
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+		}
+		chunk := []byte(strings.Repeat("x", 32<<10))
+		for n > 0 {
+			m := min(n, len(chunk))
+			if _, err := w.Write(chunk[:m]); err != nil {
+				return
+			}
+			n -= m
+		}
+	})
+	mux.HandleFunc("GET /badjson", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"truncated": `)
+	})
 	return httptest.NewServer(mux)
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -28,6 +30,15 @@ type Exec struct {
 	logs    []LogLine
 	resp    *Response
 	lastErr error // the error a host call is failing with, for the JS host
+
+	// What a run reuses when its Exec is recycled (ServeHTTP does, once
+	// the answer is written): the expression VM and the maps.
+	machine vm.VM
+	trace   map[string]any
+	req     map[string]any
+	query   map[string]any
+	headers map[string]any
+	answer  Response
 }
 
 // Span is one node's run.
@@ -43,6 +54,8 @@ type Span struct {
 	Duration time.Duration  `json:"-"`
 	// DurationMS is Duration for JSON readers.
 	DurationMS float64 `json:"duration_ms"`
+
+	bits uint64 // the span id, formatted into SpanID when it is needed
 }
 
 // LogLine is a line logged by a node.
@@ -85,24 +98,54 @@ func (e *NodeError) Unwrap() error { return e.Err }
 // Upstream marks err as a failure talking to an upstream (502 when unhandled).
 func Upstream(err error) error { return &NodeError{Kind: KindUpstream, Err: err} }
 
-func newExec(ctx context.Context, f *Flow, tr Trace, request map[string]any, detail bool) *Exec {
-	x := &Exec{
-		ctx:     ctx,
-		flow:    f,
-		Trace:   tr,
-		request: request,
-		nodes:   make(map[string]any, len(f.Manifest.Nodes)),
-		detail:  detail,
-		cur:     -1,
-		spans:   make([]Span, 0, len(f.Manifest.Nodes)),
+// execPool recycles the Execs of ServeHTTP, with their maps and VM.
+var execPool sync.Pool
+
+// newExec returns an Exec for one run of f; start sets its request.
+func newExec(f *Flow, tr Trace, detail bool) *Exec {
+	x, _ := execPool.Get().(*Exec)
+	if x == nil {
+		x = &Exec{
+			nodes:   make(map[string]any, len(f.Manifest.Nodes)),
+			spans:   make([]Span, 0, len(f.Manifest.Nodes)),
+			env:     make(map[string]any, 4),
+			trace:   make(map[string]any, 1),
+			req:     make(map[string]any, 6),
+			query:   map[string]any{},
+			headers: map[string]any{},
+		}
 	}
-	x.env = map[string]any{
-		"request": request,
-		"nodes":   x.nodes,
-		"env":     f.env,
-		"trace":   map[string]any{"id": tr.ID},
-	}
+	x.flow, x.Trace, x.detail, x.cur = f, tr, detail, -1
+	x.trace["id"] = tr.ID
+	x.env["nodes"] = x.nodes
+	x.env["env"] = f.env
+	x.env["trace"] = x.trace
 	return x
+}
+
+// start sets the request the run serves and its context.
+func (x *Exec) start(ctx context.Context, request map[string]any) {
+	x.ctx, x.request = ctx, request
+	x.env["request"] = request
+}
+
+// release recycles x. Nothing of the run may be used afterwards: the
+// answer has been written.
+func (x *Exec) release() {
+	if len(x.spans) > 64 || len(x.nodes) > 64 {
+		return // an unusual flow; let the collector have it
+	}
+	clear(x.nodes)
+	clear(x.req)
+	clear(x.query)
+	clear(x.headers)
+	clear(x.spans)
+	clear(x.machine.Variables)
+	x.spans = x.spans[:0]
+	x.ctx, x.flow, x.request, x.logs, x.resp, x.lastErr = nil, nil, nil, nil, nil, nil
+	x.env["request"], x.env["env"], x.trace["id"] = nil, nil, nil
+	x.answer = Response{}
+	execPool.Put(x)
 }
 
 // Context is the request's context; it ends at the request's deadline.
@@ -122,7 +165,7 @@ func (x *Exec) Flow() *Flow { return x.flow }
 
 // Begin starts node id's span.
 func (x *Exec) Begin(id string) {
-	sp := Span{ID: id, SpanID: NewSpanID(), Start: time.Now()}
+	sp := Span{ID: id, bits: spanBits(), Start: time.Now()}
 	if info, ok := x.flow.nodes[id]; ok {
 		sp.Type = info.Type
 		if x.detail && len(info.Inputs) > 0 {
@@ -143,7 +186,37 @@ func (x *Exec) SpanID() string {
 	if x.cur < 0 {
 		return NewSpanID()
 	}
-	return x.spans[x.cur].SpanID
+	return x.spanID(x.cur)
+}
+
+// spanID formats span i's id the first time it is asked for: most runs
+// never need one.
+func (x *Exec) spanID(i int) string {
+	sp := &x.spans[i]
+	if sp.SpanID == "" {
+		sp.SpanID = formatHex(sp.bits, 16)
+	}
+	return sp.SpanID
+}
+
+// spanBits is a random span id, never zero.
+func spanBits() uint64 {
+	for {
+		if u := rand.Uint64(); u != 0 {
+			return u
+		}
+	}
+}
+
+// formatHex writes the digits/2 low-order bytes of u as lower-case hex,
+// least significant byte first (the layout of newID).
+func formatHex(u uint64, digits int) string {
+	var b [16]byte
+	for i := 0; i < digits/2; i++ {
+		c := byte(u >> (8 * i))
+		b[2*i], b[2*i+1] = hexDigits[c>>4], hexDigits[c&0xF]
+	}
+	return string(b[:digits])
 }
 
 // NodeID is the running node's id.
@@ -204,7 +277,7 @@ func (x *Exec) Fail(err error, hasErrorPort bool) (port string, ok bool) {
 		if x.detail {
 			sp.Output = out
 		}
-		x.logAt(slog.LevelWarn, sp.ID, sp.SpanID, "node failed, taking its error port: "+msg)
+		x.logAt(slog.LevelWarn, sp.ID, x.spanIndex(sp), "node failed, taking its error port: "+msg)
 		return "error", true
 	}
 	status := http.StatusInternalServerError
@@ -214,7 +287,7 @@ func (x *Exec) Fail(err error, hasErrorPort bool) (port string, ok bool) {
 	case KindDeadline:
 		status = http.StatusGatewayTimeout
 	}
-	x.logAt(slog.LevelError, sp.ID, sp.SpanID, "node failed: "+msg)
+	x.logAt(slog.LevelError, sp.ID, x.spanIndex(sp), "node failed: "+msg)
 	x.resp = &Response{Status: status, Header: http.Header{}, HasBody: true,
 		Body: map[string]any{"error": msg, "node": sp.ID, "trace_id": x.Trace.ID}}
 	return "", false
@@ -223,13 +296,17 @@ func (x *Exec) Fail(err error, hasErrorPort bool) (port string, ok bool) {
 // Responded reports whether a node has answered the request.
 func (x *Exec) Responded() bool { return x.resp != nil }
 
-// Eval runs a compiled expression against this request.
+// Eval runs a compiled expression against this request. Its result is
+// normalized (see Normalize), so both targets keep and send the same values.
 func (x *Exec) Eval(p *vm.Program) (any, error) {
-	v, err := vm.Run(p, x.env)
+	if p == nil {
+		return nil, errors.New("program is nil")
+	}
+	v, err := x.machine.Run(p, x.env)
 	if err != nil {
 		return nil, err
 	}
-	return v, nil
+	return Normalize(v), nil
 }
 
 // Cond runs an expression that must give a bool.
@@ -252,14 +329,26 @@ func (x *Exec) Log(level, msg string) {
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	id, span := "", ""
+	id := ""
 	if x.cur >= 0 {
-		id, span = x.spans[x.cur].ID, x.spans[x.cur].SpanID
+		id = x.spans[x.cur].ID
 	}
-	x.logAt(l, id, span, msg)
+	x.logAt(l, id, x.cur, msg)
 }
 
-func (x *Exec) logAt(l slog.Level, node, span, msg string) {
+// spanIndex is the index in x.spans of sp.
+func (x *Exec) spanIndex(sp *Span) int {
+	for i := range x.spans {
+		if &x.spans[i] == sp {
+			return i
+		}
+	}
+	return -1
+}
+
+// logAt logs a line of node (whose span is x.spans[span], or none when
+// span is -1).
+func (x *Exec) logAt(l slog.Level, node string, span int, msg string) {
 	if x.detail {
 		x.logs = append(x.logs, LogLine{Time: time.Now().UTC(), Level: levelName(l), Node: node, Message: msg, TraceID: x.Trace.ID})
 	}
@@ -267,11 +356,15 @@ func (x *Exec) logAt(l slog.Level, node, span, msg string) {
 	if l < x.flow.logLevel || !lg.Enabled(x.ctx, l) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("trace_id", x.Trace.ID)}
-	if node != "" {
-		attrs = append(attrs, slog.String("node", node), slog.String("span_id", span))
+	if node == "" {
+		lg.LogAttrs(x.ctx, l, msg, slog.String("trace_id", x.Trace.ID))
+		return
 	}
-	lg.LogAttrs(x.ctx, l, msg, attrs...)
+	spanID := ""
+	if span >= 0 {
+		spanID = x.spanID(span)
+	}
+	lg.LogAttrs(x.ctx, l, msg, slog.String("trace_id", x.Trace.ID), slog.String("node", node), slog.String("span_id", spanID))
 }
 
 func levelName(l slog.Level) string {
@@ -286,14 +379,19 @@ func levelName(l slog.Level) string {
 	return "error"
 }
 
-// Respond answers the request from the running (response) node.
+// Respond answers the request from the running (response) node. A nil
+// header sends none of the flow's own.
 func (x *Exec) Respond(status int, header http.Header, body any) {
-	if header == nil {
-		header = http.Header{}
-	}
-	x.resp = &Response{Status: status, Header: header, Body: body, HasBody: body != nil}
+	x.answer = Response{Status: status, Header: header, Body: body, HasBody: body != nil}
+	x.resp = &x.answer
 	if x.cur >= 0 {
-		x.End(map[string]any{"status": status, "body": body}, "")
+		// Nothing runs after a response, so its output is only ever
+		// seen in a detailed run's span.
+		var out any
+		if x.detail {
+			out = map[string]any{"status": status, "body": body}
+		}
+		x.End(out, "")
 	}
 }
 
@@ -301,6 +399,7 @@ func (x *Exec) Respond(status int, header http.Header, body any) {
 func (x *Exec) Spans() []Span {
 	for i := range x.spans {
 		x.spans[i].DurationMS = float64(x.spans[i].Duration.Microseconds()) / 1000
+		x.spanID(i)
 	}
 	return x.spans
 }

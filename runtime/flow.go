@@ -4,9 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/flowline/flowline/flow"
 )
 
 // Manifest describes a bundle: which flow and version it is, where it
@@ -32,6 +38,35 @@ type Program interface {
 	Run(x *Exec)
 }
 
+// ProgramFunc adapts a function to Program: a Go bundle's handler.
+type ProgramFunc func(x *Exec)
+
+// Run calls f(x).
+func (f ProgramFunc) Run(x *Exec) { f(x) }
+
+// MustCompile compiles an expression of a Go bundle when it starts, through
+// the same compiler as the validator and the JS host. Publishing validated
+// it, so a failure is a bundle built against another version of Flowline:
+// it panics with the expression and the error.
+func MustCompile(src string) *vm.Program {
+	p, err := flow.CompileExpr(src, false)
+	if err != nil {
+		panic(fmt.Sprintf("compile expression %q: %v", src, err))
+	}
+	return p
+}
+
+// Must returns v, or panics with err: a Go bundle prepares its nodes'
+// settings with it when it starts (runtime.Must(runtime.NewHTTPCall(...))).
+// Publishing validated them, so a failure is a bundle built against
+// another version of Flowline.
+func Must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // Defaults for Options.
 const (
 	DefaultMaxBody  = 1 << 20
@@ -46,6 +81,9 @@ type Options struct {
 	LogLevel    string        // the least important node log line written: debug (default), info, warn, error
 	MaxBody     int64         // request body limit; DefaultMaxBody when 0
 	Deadline    time.Duration // per-request deadline; DefaultDeadline when 0
+	// MaxUpstreamBody limits an http.request's response body;
+	// DefaultMaxUpstreamBody when 0.
+	MaxUpstreamBody int64
 }
 
 // Flow is a program ready to serve: its route, environment and logger.
@@ -62,6 +100,7 @@ type Flow struct {
 	deadline    time.Duration
 	draining    atomic.Bool
 	closers     []func()
+	res         resources // what the palette's nodes pool (resources.go)
 }
 
 // New readies prog to serve requests.
@@ -102,6 +141,8 @@ func New(m Manifest, prog Program, o Options) (*Flow, error) {
 	if f.deadline <= 0 {
 		f.deadline = DefaultDeadline
 	}
+	f.res.maxUpstreamBody = o.MaxUpstreamBody
+	f.OnClose(f.res.close)
 	return f, nil
 }
 
@@ -136,15 +177,25 @@ type Result struct {
 // Serve runs the flow for r. With detail, spans keep each node's input and
 // output and the log lines are kept: that is the designer's test run.
 func (f *Flow) Serve(r *http.Request, detail bool) *Result {
+	res := &Result{}
+	if x := f.run(r, detail, res); x != nil {
+		res.Spans, res.Logs = x.Spans(), x.Logs()
+	}
+	return res
+}
+
+// run serves r into res and returns the run's Exec, or nil when no node
+// ran (no route, a bad body). The Exec stays valid until released.
+func (f *Flow) run(r *http.Request, detail bool, res *Result) *Exec {
 	tr, ok := ParseTraceparent(r.Header.Get("traceparent"))
 	if !ok {
-		tr = NewTrace()
+		tr = Trace{ID: newTraceID(), Flags: "01"}
 	}
-	res := &Result{Trace: tr}
+	res.Trace = tr
 	params, match := f.route.match(r.URL.EscapedPath())
 	if !match {
 		res.Response = errorResponse(http.StatusNotFound, tr, fmt.Sprintf("no endpoint at %s", r.URL.EscapedPath()))
-		return res
+		return nil
 	}
 	method := r.Method
 	switch {
@@ -153,31 +204,183 @@ func (f *Flow) Serve(r *http.Request, detail bool) *Result {
 		method = http.MethodGet
 	case method == http.MethodOptions:
 		res.Response = &Response{Status: http.StatusNoContent, Header: http.Header{"Allow": {f.route.allow()}}}
-		return res
+		return nil
 	default:
 		res.Response = errorResponse(http.StatusMethodNotAllowed, tr, fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.EscapedPath()))
 		res.Response.Header.Set("Allow", f.route.allow())
-		return res
+		return nil
 	}
-	request, errResp := f.readRequest(r, method, params, tr)
+	x := newExec(f, tr, detail)
+	request, errResp := f.readRequest(r, method, params, tr, x)
 	if errResp != nil {
 		res.Response = errResp
-		return res
+		x.release()
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), f.deadline)
-	defer cancel()
-	x := newExec(ctx, f, tr, request, detail)
+	ctx := newDeadlineCtx(r.Context(), f.deadline)
+	defer ctx.cancel(context.Canceled)
+	x.start(ctx, request)
 	f.prog.Run(x)
-	res.Spans, res.Logs = x.Spans(), x.Logs()
 	res.Response = x.Response()
 	if res.Response == nil {
 		res.Response = &Response{Status: http.StatusInternalServerError, Header: http.Header{}, HasBody: true,
 			Body: map[string]any{"error": "flow ended without a response", "trace_id": tr.ID}}
 	}
-	return res
+	return x
+}
+
+// newTraceID is a fresh trace id: 32 random lower-case hex digits, never
+// all zero (NewTrace's, formatted without a detour through []byte).
+func newTraceID() string {
+	var b [32]byte
+	for {
+		hi, lo := rand.Uint64(), rand.Uint64()
+		if hi == 0 && lo == 0 {
+			continue
+		}
+		for i := 0; i < 8; i++ {
+			c, d := byte(hi>>(8*i)), byte(lo>>(8*i))
+			b[2*i], b[2*i+1] = hexDigits[c>>4], hexDigits[c&0xF]
+			b[16+2*i], b[16+2*i+1] = hexDigits[d>>4], hexDigits[d&0xF]
+		}
+		return string(b[:])
+	}
 }
 
 func errorResponse(status int, tr Trace, msg string) *Response {
 	return &Response{Status: status, Header: http.Header{}, HasBody: true,
 		Body: map[string]any{"error": msg, "trace_id": tr.ID}}
 }
+
+// deadlineCtx is a request's context with its deadline, like
+// context.WithTimeout, but without a timer or a registration with its
+// parent until something waits on it (Done, AfterFunc, a child context).
+// Most runs of a flow never do: they only ask Err when a node fails.
+type deadlineCtx struct {
+	parent   context.Context
+	deadline time.Time
+
+	mu         sync.Mutex
+	done       chan struct{} // made by the first Done
+	err        error
+	timer      *time.Timer
+	stopParent func() bool
+	funcs      []*afterFunc
+}
+
+type afterFunc struct{ f func() }
+
+func newDeadlineCtx(parent context.Context, timeout time.Duration) *deadlineCtx {
+	d := time.Now().Add(timeout)
+	if pd, ok := parent.Deadline(); ok && pd.Before(d) {
+		d = pd
+	}
+	return &deadlineCtx{parent: parent, deadline: d}
+}
+
+func (c *deadlineCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c *deadlineCtx) Value(key any) any { return c.parent.Value(key) }
+
+func (c *deadlineCtx) Err() error {
+	c.mu.Lock()
+	err := c.err
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := c.parent.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func (c *deadlineCtx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.watchLocked()
+	return c.done
+}
+
+// watchLocked makes the done channel and starts watching the deadline and
+// the parent, once.
+func (c *deadlineCtx) watchLocked() {
+	if c.done != nil {
+		return
+	}
+	c.done = make(chan struct{})
+	if c.err != nil {
+		close(c.done)
+		return
+	}
+	if err := c.parent.Err(); err != nil {
+		c.err = err
+		close(c.done)
+		return
+	}
+	c.timer = time.AfterFunc(time.Until(c.deadline), func() { c.cancel(context.DeadlineExceeded) })
+	c.stopParent = context.AfterFunc(c.parent, func() { c.cancel(c.parent.Err()) })
+}
+
+// AfterFunc lets context.AfterFunc and child contexts register with c
+// instead of waiting on Done in a goroutine of their own.
+func (c *deadlineCtx) AfterFunc(f func()) (stop func() bool) {
+	c.mu.Lock()
+	c.watchLocked()
+	if c.err != nil {
+		c.mu.Unlock()
+		go f()
+		return func() bool { return false }
+	}
+	a := &afterFunc{f: f}
+	c.funcs = append(c.funcs, a)
+	c.mu.Unlock()
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, x := range c.funcs {
+			if x == a {
+				c.funcs = append(c.funcs[:i], c.funcs[i+1:]...)
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// cancel ends c with err (the first cancel wins), stops watching and runs
+// the registered functions.
+func (c *deadlineCtx) cancel(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	if err == nil {
+		err = context.Canceled
+	}
+	if err == context.Canceled && c.done == nil && !time.Now().Before(c.deadline) {
+		err = context.DeadlineExceeded // the deadline passed first, unwatched
+	}
+	c.err = err
+	if c.done != nil {
+		close(c.done)
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	stop, funcs := c.stopParent, c.funcs
+	c.funcs = nil
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	for _, a := range funcs {
+		go a.f()
+	}
+}
+
+func (c *deadlineCtx) String() string { return "flowline request deadline" }

@@ -65,6 +65,13 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		}
 		o.MaxBody = n
 	}
+	if s := getenv(EnvMaxUpstreamBody); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return o, fmt.Errorf("%s: %w", EnvMaxUpstreamBody, err)
+		}
+		o.MaxUpstreamBody = n
+	}
 	return o, nil
 }
 
@@ -172,7 +179,7 @@ func instrument(reg *prometheus.Registry, h http.Handler) http.Handler {
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"code"})
 	reg.MustRegister(requests, latency)
-	return promhttp.InstrumentHandlerCounter(requests, promhttp.InstrumentHandlerDuration(latency, h))
+	return newInstrumented(requests, latency, h)
 }
 
 // HostMain is the JS host: it loads the bundle named by the environment and

@@ -24,6 +24,10 @@ type JSProgram struct {
 	exprOnce sync.Once
 	exprs    []*vm.Program
 	exprErr  error
+
+	prepOnce sync.Once
+	prepared []any // what $.prepare lists: *HTTPCall, *Code, *Query, *Schema
+	prepErr  error
 }
 
 // LoadJS compiles a bundle's source and runs it once to catch load errors
@@ -63,6 +67,9 @@ func (p *JSProgram) newVM() (*jsVM, error) {
 	}
 	if p.exprErr != nil {
 		return nil, p.exprErr
+	}
+	if p.prepErr != nil {
+		return nil, p.prepErr
 	}
 	h, ok := goja.AssertFunction(v.rt.Get("handle"))
 	if !ok {
@@ -212,22 +219,117 @@ func (v *jsVM) hostObject() *goja.Object {
 		v.x.Log(c.Argument(0).String(), msg)
 		return rt.ToValue(msg)
 	})
+	set("prepare", func(c goja.FunctionCall) goja.Value {
+		v.p.prepOnce.Do(func() {
+			var entries [][]string
+			if err := rt.ExportTo(c.Argument(0), &entries); err != nil {
+				v.p.prepErr = fmt.Errorf("prepared settings: %w", err)
+				return
+			}
+			v.p.prepared = make([]any, len(entries))
+			for i, e := range entries {
+				if len(e) != 3 {
+					v.p.prepErr = fmt.Errorf("prepared settings %d: want [kind, node, settings]", i)
+					return
+				}
+				p, err := Prepare(e[0], []byte(e[2]))
+				if err != nil {
+					v.p.prepErr = fmt.Errorf("node %s: %w", e[1], err)
+					return
+				}
+				v.p.prepared[i] = p
+			}
+		})
+		return goja.Undefined()
+	})
+	prepared := func(c goja.FunctionCall) any {
+		i := int(c.Argument(0).ToInteger())
+		if i < 0 || i >= len(v.p.prepared) {
+			throw(fmt.Errorf("no prepared settings %d in this bundle", i))
+		}
+		return v.p.prepared[i]
+	}
+	set("http", func(c goja.FunctionCall) goja.Value {
+		call, ok := prepared(c).(*HTTPCall)
+		if !ok {
+			return throw(errors.New("$.http: the settings are not an http.request's"))
+		}
+		out, err := v.x.HTTPRequest(call, export(c.Argument(1)), pairs(c.Argument(2)), export(c.Argument(3)))
+		if err != nil {
+			return throw(err)
+		}
+		return rt.ToValue(out)
+	})
+	set("code", func(c goja.FunctionCall) goja.Value {
+		code, ok := prepared(c).(*Code)
+		if !ok {
+			return throw(errors.New("$.code: the settings are not a code.js node's"))
+		}
+		out, err := v.x.RunCode(code)
+		if err != nil {
+			return throw(err)
+		}
+		return rt.ToValue(out)
+	})
+	set("query", func(c goja.FunctionCall) goja.Value {
+		q, ok := prepared(c).(*Query)
+		if !ok {
+			return throw(errors.New("$.query: the settings are not a db.query's"))
+		}
+		var params []any
+		if a := c.Argument(1); !goja.IsUndefined(a) && !goja.IsNull(a) {
+			params, _ = a.Export().([]any)
+		}
+		out, err := v.x.Query(q, params)
+		if err != nil {
+			return throw(err)
+		}
+		return rt.ToValue(out)
+	})
+	set("validate", func(c goja.FunctionCall) goja.Value {
+		s, ok := prepared(c).(*Schema)
+		if !ok {
+			return throw(errors.New("$.validate: the settings are not a validate node's"))
+		}
+		invalid, err := v.x.Validate(s, export(c.Argument(1)))
+		if err != nil {
+			return throw(err)
+		}
+		if invalid == nil {
+			return goja.Null()
+		}
+		return rt.ToValue(invalid)
+	})
+	set("invalid", func(c goja.FunctionCall) goja.Value {
+		out, _ := export(c.Argument(0)).(map[string]any)
+		v.x.RespondInvalid(out)
+		return goja.Undefined()
+	})
 	set("respond", func(c goja.FunctionCall) goja.Value {
 		status, err := StatusCode(export(c.Argument(0)))
 		if err != nil {
 			return throw(err)
 		}
-		var pairs [][2]any
-		if h := c.Argument(1); !goja.IsNull(h) && !goja.IsUndefined(h) {
-			for _, p := range h.Export().([]any) {
-				kv := p.([]any)
-				pairs = append(pairs, [2]any{kv[0], kv[1]})
-			}
-		}
-		v.x.Respond(status, Headers(pairs), export(c.Argument(2)))
+		v.x.Respond(status, Headers(pairs(c.Argument(1))), export(c.Argument(2)))
 		return goja.Undefined()
 	})
 	return o
+}
+
+// pairs reads the [[name, value], ...] list the generated code passes for
+// headers; null gives none.
+func pairs(h goja.Value) [][2]any {
+	if h == nil || goja.IsNull(h) || goja.IsUndefined(h) {
+		return nil
+	}
+	list, _ := h.Export().([]any)
+	out := make([][2]any, 0, len(list))
+	for _, p := range list {
+		if kv, ok := p.([]any); ok && len(kv) == 2 {
+			out = append(out, [2]any{kv[0], kv[1]})
+		}
+	}
+	return out
 }
 
 // export turns a goja value into the Go value the rest of the runtime uses.

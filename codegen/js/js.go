@@ -60,11 +60,12 @@ func Generate(d *flow.Document, r *flow.Registry, version int) (map[string][]byt
 		body.Line("$.begin(%s);", Quote(n.ID))
 		body.Line("try {")
 		body.indent++
-		body.node, body.exprs = n, w.exprs
+		body.node, body.exprs, body.prepared = n, w.exprs, w.prepared
+		body.ports = outPorts(d, n.ID)
 		if err := em.EmitJS(&body, n); err != nil {
 			return nil, fmt.Errorf("generate js for %s, node %s: %w", d.Name, n.ID, err)
 		}
-		w.exprs = body.exprs
+		w.exprs, w.prepared = body.exprs, body.prepared
 		body.indent--
 		body.Line("} catch (e) {")
 		body.indent++
@@ -91,6 +92,16 @@ func Generate(d *flow.Document, r *flow.Registry, version int) (map[string][]byt
 		w.Line("\t%s, // %d: %s.%s", Quote(e.src), i, e.node, e.field)
 	}
 	w.Line("]);")
+	if len(w.prepared) > 0 {
+		// Settings the host prepares once, when the bundle loads: each is
+		// [kind, node, settings as a JSON string], decoded on the Go side.
+		w.Line("")
+		w.Line("$.prepare([")
+		for i, p := range w.prepared {
+			w.Line("\t[%s, %s, %s], // %d: %s", Quote(p.kind), Quote(p.node), Quote(string(p.settings)), i, p.node)
+		}
+		w.Line("]);")
+	}
 	w.Line("")
 	w.Line("function handle() {")
 	var vars []string
@@ -117,16 +128,35 @@ func Generate(d *flow.Document, r *flow.Registry, version int) (map[string][]byt
 
 func portVar(id string) string { return "n_" + id }
 
-// Writer collects a bundle's code and its expression table.
+// outPorts are the ports of node id that have an edge leaving them.
+func outPorts(d *flow.Document, id string) map[string]bool {
+	ports := map[string]bool{}
+	for _, e := range d.Edges {
+		if e.From == id {
+			ports[e.PortOrDefault()] = true
+		}
+	}
+	return ports
+}
+
+// Writer collects a bundle's code, its expression table and the settings
+// the host prepares at load.
 type Writer struct {
-	buf    bytes.Buffer
-	indent int
-	node   *flow.Node
-	exprs  []exprEntry
+	buf      bytes.Buffer
+	indent   int
+	node     *flow.Node
+	ports    map[string]bool
+	exprs    []exprEntry
+	prepared []preparedEntry
 }
 
 type exprEntry struct {
 	node, field, src string
+}
+
+type preparedEntry struct {
+	kind, node string
+	settings   []byte
 }
 
 // Line writes one line at the current indentation.
@@ -156,6 +186,26 @@ func (w *Writer) Cond(field, src string) string {
 func (w *Writer) addExpr(field, src string) int {
 	w.exprs = append(w.exprs, exprEntry{node: w.node.ID, field: field, src: src})
 	return len(w.exprs) - 1
+}
+
+// HasEdge reports whether an edge leaves the current node through port, so
+// an emitter can decide statically what a port without an edge does.
+func (w *Writer) HasEdge(port string) bool { return w.ports[port] }
+
+// Prepare adds settings of the current node that the host prepares once,
+// when the bundle loads (a code.js source compiled, a JSON Schema compiled,
+// an http.request's method and limits), and returns their index, which the
+// node's code passes to the host. The settings reach the bundle as one JSON
+// string literal, decoded on the Go side by the kind's constructor.
+func (w *Writer) Prepare(kind string, settings any) (int, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // readability; Quote escapes what JavaScript needs
+	if err := enc.Encode(settings); err != nil {
+		return 0, fmt.Errorf("%s settings: %w", kind, err)
+	}
+	w.prepared = append(w.prepared, preparedEntry{kind: kind, node: w.node.ID, settings: bytes.TrimSuffix(b.Bytes(), []byte("\n"))})
+	return len(w.prepared) - 1, nil
 }
 
 // End ends the node with the output and port computed by the given code.

@@ -1,6 +1,7 @@
 package nodes
 
 import (
+	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
 )
@@ -45,5 +46,20 @@ func (If) EmitJS(w *js.Writer, n *flow.Node) error {
 	}
 	w.Line("const v = %s;", w.Cond("condition", cfg.Condition))
 	w.End("v", `v ? "true" : "false"`)
+	return nil
+}
+
+// EmitGo evaluates the condition and leaves by the port of its value.
+func (If) EmitGo(w *golang.Writer, n *flow.Node) error {
+	var cfg ifConfig
+	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
+		return err
+	}
+	w.Line("v, err := x.Cond(%s)", w.Expr(cfg.Condition, "condition"))
+	w.CheckErr()
+	w.Line("if v {")
+	w.Line("\treturn true, %s, nil", golang.Quote("true"))
+	w.Line("}")
+	w.Line("return false, %s, nil", golang.Quote("false"))
 	return nil
 }

@@ -3,6 +3,7 @@ package nodes
 import (
 	"slices"
 
+	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
 )
@@ -62,5 +63,20 @@ func (Log) EmitJS(w *js.Writer, n *flow.Node) error {
 		return err
 	}
 	w.End("$.log("+js.Quote(cfg.level())+", "+w.Expr("message", cfg.Message)+")", js.Quote(flow.PortOut))
+	return nil
+}
+
+// EmitGo logs the message as the JS host does: strings as they are, other
+// values as JSON.
+func (Log) EmitGo(w *golang.Writer, n *flow.Node) error {
+	var cfg logConfig
+	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
+		return err
+	}
+	w.Line("v, err := x.Eval(%s)", w.Expr(cfg.Message, "message"))
+	w.CheckErr()
+	w.Line("msg := runtime.LogText(v)")
+	w.Line("x.Log(%s, msg)", golang.Quote(cfg.level()))
+	w.Line("return msg, %s, nil", golang.Quote(flow.PortOut))
 	return nil
 }

@@ -4,6 +4,8 @@
 package nodes
 
 import (
+	"sort"
+
 	"github.com/flowline/flowline/flow"
 )
 
@@ -17,6 +19,10 @@ func Registry() *flow.Registry {
 		Switch{},
 		Log{},
 		Response{},
+		HTTPRequest{},
+		Code{},
+		DBQuery{},
+		Validate{},
 	} {
 		if err := r.Register(t); err != nil {
 			panic(err) // a programming error in this list
@@ -29,4 +35,17 @@ func Registry() *flow.Registry {
 type NameValue struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
+}
+
+// report passes a runtime spec's problems, keyed by field, to c in a
+// stable order.
+func report(c *flow.Checker, probs map[string]string) {
+	fields := make([]string, 0, len(probs))
+	for f := range probs {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	for _, f := range fields {
+		c.Errorf(f, "%s", probs[f])
+	}
 }

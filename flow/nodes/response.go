@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
 )
@@ -128,6 +129,50 @@ func (Response) EmitJS(w *js.Writer, n *flow.Node) error {
 		body = w.Expr("body", cfg.Body)
 	}
 	w.Respond(status, headers, body)
+	return nil
+}
+
+// EmitGo answers with the evaluated status, headers and body. They are
+// evaluated in that order and the status checked last, as in the JS target,
+// so the same failure is reported.
+func (Response) EmitGo(w *golang.Writer, n *flow.Node) error {
+	var cfg responseConfig
+	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
+		return err
+	}
+	code, src, err := cfg.status()
+	if err != nil {
+		return err
+	}
+	w.Responds()
+	if src != "" {
+		w.Line("status, err := x.Eval(%s)", w.Expr(src, "status"))
+		w.CheckErr()
+	}
+	headers := "nil"
+	if len(cfg.Headers) > 0 {
+		pairs := make([]string, len(cfg.Headers))
+		for i, h := range cfg.Headers {
+			w.Line("h%d, err := x.Eval(%s)", i, w.Expr(h.Value, h.Name, fmt.Sprintf("header%d", i)))
+			w.CheckErr()
+			pairs[i] = fmt.Sprintf("{%s, h%d}", golang.Quote(h.Name), i)
+		}
+		headers = "runtime.Headers([][2]any{" + strings.Join(pairs, ", ") + "})"
+	}
+	body := "nil"
+	if strings.TrimSpace(cfg.Body) != "" {
+		w.Line("body, err := x.Eval(%s)", w.Expr(cfg.Body, "body"))
+		w.CheckErr()
+		body = "body"
+	}
+	status := strconv.Itoa(code)
+	if src != "" {
+		w.Line("code, err := runtime.StatusCode(status)")
+		w.CheckErr()
+		status = "code"
+	}
+	w.Line("x.Respond(%s, %s, %s)", status, headers, body)
+	w.Line("return nil")
 	return nil
 }
 

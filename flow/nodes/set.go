@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
 )
@@ -70,5 +71,25 @@ func (Set) EmitJS(w *js.Writer, n *flow.Node) error {
 		args = append(args, js.Quote(f.Name), w.Expr(fmt.Sprintf("fields[%d].value", i), f.Value))
 	}
 	w.End("$.obj("+strings.Join(args, ", ")+")", js.Quote(flow.PortOut))
+	return nil
+}
+
+// EmitGo evaluates the fields in order into the output object.
+func (Set) EmitGo(w *golang.Writer, n *flow.Node) error {
+	var cfg setConfig
+	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
+		return err
+	}
+	w.Line("out := make(map[string]any, %d)", len(cfg.Fields))
+	if len(cfg.Fields) > 0 {
+		w.Line("var err error")
+	}
+	for i, f := range cfg.Fields {
+		p := w.Expr(f.Value, f.Name, fmt.Sprintf("field%d", i))
+		w.Line("if out[%s], err = x.Eval(%s); err != nil {", golang.Quote(f.Name), p)
+		w.Line("\t%s", w.Fail())
+		w.Line("}")
+	}
+	w.Line("return out, %s, nil", golang.Quote(flow.PortOut))
 	return nil
 }

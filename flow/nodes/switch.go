@@ -3,6 +3,7 @@ package nodes
 import (
 	"fmt"
 
+	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
 )
@@ -91,5 +92,22 @@ func (Switch) EmitJS(w *js.Writer, n *flow.Node) error {
 		w.Line("%s (%s) port = %s;", kw, w.Cond(fmt.Sprintf("cases[%d].condition", i), cs.Condition), js.Quote(cs.Port))
 	}
 	w.End("port", "port")
+	return nil
+}
+
+// EmitGo tries the cases in order; the first true one gives the port.
+func (Switch) EmitGo(w *golang.Writer, n *flow.Node) error {
+	var cfg switchConfig
+	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
+		return err
+	}
+	for i, cs := range cfg.Cases {
+		w.Line("if v, err := x.Cond(%s); err != nil {", w.Expr(cs.Condition, cs.Port, fmt.Sprintf("case%d", i)))
+		w.Line("\t%s", w.Fail())
+		w.Line("} else if v {")
+		w.Line("\treturn %s, %[1]s, nil", golang.Quote(cs.Port))
+		w.Line("}")
+	}
+	w.Line("return %s, %[1]s, nil", golang.Quote(flow.PortDefault))
 	return nil
 }

@@ -1,0 +1,165 @@
+package nodes
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/flowline/flowline/codegen/golang"
+	"github.com/flowline/flowline/codegen/js"
+	"github.com/flowline/flowline/flow"
+	"github.com/flowline/flowline/runtime"
+)
+
+// HTTPRequest calls an HTTP API.
+type HTTPRequest struct{}
+
+type httpConfig struct {
+	Method    string      `json:"method"`
+	URL       string      `json:"url"`
+	Headers   []NameValue `json:"headers"`
+	Body      string      `json:"body"`
+	TimeoutMS *int        `json:"timeout_ms"`
+	Retries   int         `json:"retries"`
+}
+
+func (cfg *httpConfig) spec() runtime.HTTPSpec {
+	s := runtime.HTTPSpec{Method: cfg.Method, Retries: cfg.Retries}
+	if cfg.TimeoutMS != nil {
+		s.TimeoutMS = *cfg.TimeoutMS
+	}
+	return s
+}
+
+// Spec describes http.request.
+func (HTTPRequest) Spec() flow.Spec {
+	return flow.Spec{
+		Type:     "http.request",
+		Title:    "HTTP request",
+		Category: "Call",
+		Description: "Calls an HTTP API and outputs its answer: status, headers and body. Any status is an output, " +
+			"404 and 500 included; only a network failure, a timeout, a body over the size limit or a body that " +
+			"says it is JSON but does not parse fails the node (502 when its error port has no edge). " +
+			"The call carries the request's trace in a traceparent header.",
+		Ports: []string{flow.PortOut, flow.PortError},
+		Fields: []flow.Field{
+			{Name: "method", Label: "Method", Kind: flow.KindEnum, Required: true, Options: runtime.HTTPMethods, Default: "GET",
+				Description: "The HTTP method of the call."},
+			{Name: "url", Label: "URL", Kind: flow.KindExpr, Required: true, Placeholder: "env.API + \"/users/\" + request.params.id",
+				Description: "An expression giving the absolute http:// or https:// URL to call. Write a fixed URL in quotes."},
+			{Name: "headers", Label: "Headers", Kind: flow.KindList,
+				Description: "Headers to send. A value is converted like string(); nil leaves the header out.",
+				Item: []flow.Field{
+					{Name: "name", Label: "Name", Kind: flow.KindString, Required: true, Placeholder: "Authorization",
+						Description: "The header's name."},
+					{Name: "value", Label: "Value", Kind: flow.KindExpr, Required: true, Placeholder: "\"Bearer \" + env.TOKEN",
+						Description: "An expression giving the header's value."},
+				}},
+			{Name: "body", Label: "Body", Kind: flow.KindExpr, Placeholder: "{\"name\": request.body.name}",
+				Description: "An expression giving the body to send. A string is sent as it is, as text/plain unless a " +
+					"Content-Type header says otherwise; any other value is sent as JSON. Leave empty, or give nil, to send no body."},
+			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: runtime.DefaultHTTPTimeout.Milliseconds(),
+				Description: fmt.Sprintf("How long one attempt may take, in milliseconds, at most %d. The request's own deadline "+
+					"ends the call sooner when it comes first.", runtime.MaxHTTPTimeoutMS)},
+			{Name: "retries", Label: "Retries", Kind: flow.KindInt, Default: 0,
+				Description: fmt.Sprintf("How many times to try again after a network failure, a timeout or a 502, 503 or 504, "+
+					"waiting a little longer each time. Only GET, HEAD, PUT and DELETE are retried; at most %d.", runtime.MaxHTTPRetries)},
+		},
+		Output: "An object {status, headers, body}: the status as a number, the headers with lower-case names (first value " +
+			"of each), and the body as JSON when the answer says it is JSON, else as a string (nil when empty).",
+		Examples: []flow.Example{
+			{Title: "Fetch a user", Config: []byte(`{"method":"GET","url":"env.UPSTREAM + \"/users/\" + request.params.id","timeout_ms":2000,"retries":2}`)},
+			{Title: "Post JSON", Config: []byte(`{"method":"POST","url":"env.UPSTREAM + \"/echo\"","headers":[{"name":"X-Caller","value":"\"flowline\""}],"body":"{\"order\": request.body}"}`)},
+		},
+	}
+}
+
+// Check validates the method, url, headers, body and limits.
+func (HTTPRequest) Check(c *flow.Checker, n *flow.Node) {
+	var cfg httpConfig
+	if !c.Decode(&cfg) {
+		return
+	}
+	report(c, cfg.spec().Check())
+	if cfg.TimeoutMS != nil && *cfg.TimeoutMS == 0 {
+		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", runtime.DefaultHTTPTimeout.Milliseconds())
+	}
+	url := strings.TrimSpace(cfg.URL)
+	if _, err := flow.CompileExpr(url, false); err != nil && (strings.HasPrefix(url, "http://") || strings.HasPrefix(url, "https://")) {
+		c.Errorf("url", "url must be an expression: write a fixed URL in quotes, like %q", url)
+	} else {
+		c.Expr("url", cfg.URL)
+	}
+	for i, h := range cfg.Headers {
+		field := fmt.Sprintf("headers[%d]", i)
+		if !validHeaderName(h.Name) {
+			c.Errorf(field+".name", "header name %q is not a valid HTTP header name", h.Name)
+		}
+		c.Expr(field+".value", h.Value)
+	}
+	if strings.TrimSpace(cfg.Body) != "" {
+		c.Expr("body", cfg.Body)
+	}
+}
+
+// EmitJS evaluates the url, headers and body, and calls through the host.
+func (HTTPRequest) EmitJS(w *js.Writer, n *flow.Node) error {
+	var cfg httpConfig
+	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
+		return err
+	}
+	i, err := w.Prepare(runtime.PrepareHTTP, cfg.spec())
+	if err != nil {
+		return err
+	}
+	url := w.Expr("url", cfg.URL)
+	headers := "null"
+	if len(cfg.Headers) > 0 {
+		pairs := make([]string, len(cfg.Headers))
+		for j, h := range cfg.Headers {
+			pairs[j] = "[" + js.Quote(h.Name) + ", " + w.Expr(fmt.Sprintf("headers[%d].value", j), h.Value) + "]"
+		}
+		headers = "[" + strings.Join(pairs, ", ") + "]"
+	}
+	body := "null"
+	if strings.TrimSpace(cfg.Body) != "" {
+		body = w.Expr("body", cfg.Body)
+	}
+	w.End(fmt.Sprintf("$.http(%d, %s, %s, %s)", i, url, headers, body), js.Quote(flow.PortOut))
+	return nil
+}
+
+// EmitGo evaluates the url, headers and body in the order the JS target
+// does, and calls through the runtime.
+func (HTTPRequest) EmitGo(w *golang.Writer, n *flow.Node) error {
+	var cfg httpConfig
+	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
+		return err
+	}
+	spec, err := golang.Literal(cfg.spec())
+	if err != nil {
+		return err
+	}
+	call := w.Prepared("call", "runtime.Must(runtime.NewHTTPCall("+spec+"))")
+	w.Line("url, err := x.Eval(%s)", w.Expr(cfg.URL, "url"))
+	w.CheckErr()
+	headers := "nil"
+	if len(cfg.Headers) > 0 {
+		pairs := make([]string, len(cfg.Headers))
+		for i, h := range cfg.Headers {
+			w.Line("h%d, err := x.Eval(%s)", i, w.Expr(h.Value, h.Name, fmt.Sprintf("header%d", i)))
+			w.CheckErr()
+			pairs[i] = fmt.Sprintf("{%s, h%d}", golang.Quote(h.Name), i)
+		}
+		headers = "[][2]any{" + strings.Join(pairs, ", ") + "}"
+	}
+	body := "nil"
+	if strings.TrimSpace(cfg.Body) != "" {
+		w.Line("body, err := x.Eval(%s)", w.Expr(cfg.Body, "body"))
+		w.CheckErr()
+		body = "body"
+	}
+	w.Line("out, err := x.HTTPRequest(%s, url, %s, %s)", call, headers, body)
+	w.CheckErr()
+	w.Line("return out, %s, nil", golang.Quote(flow.PortOut))
+	return nil
+}

@@ -1,0 +1,122 @@
+package nodes
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/flowline/flowline/codegen/golang"
+	"github.com/flowline/flowline/codegen/js"
+	"github.com/flowline/flowline/flow"
+	"github.com/flowline/flowline/runtime"
+)
+
+// Validate checks a value against a JSON Schema.
+type Validate struct{}
+
+type validateConfig struct {
+	Schema json.RawMessage `json:"schema"`
+	Value  string          `json:"value"`
+}
+
+// defaultValidateValue is what a validate node checks when value is empty.
+const defaultValidateValue = "request.body"
+
+func (cfg *validateConfig) value() string {
+	if strings.TrimSpace(cfg.Value) == "" {
+		return defaultValidateValue
+	}
+	return cfg.Value
+}
+
+// Spec describes validate.
+func (Validate) Spec() flow.Spec {
+	return flow.Spec{
+		Type:     "validate",
+		Title:    "Validate",
+		Category: "Branch",
+		Description: "Checks a value, the request body unless told otherwise, against a JSON Schema (draft 2020-12). " +
+			"A value that matches leaves by out; one that does not leaves by invalid with every error found. When " +
+			"the invalid port has no edge, the request is answered 400 with the errors as details.",
+		Ports: []string{flow.PortOut, runtime.PortInvalid, flow.PortError},
+		Fields: []flow.Field{
+			{Name: "schema", Label: "Schema", Kind: flow.KindSchema, Required: true,
+				Placeholder: `{"type": "object", "required": ["email"], "properties": {"email": {"type": "string", "format": "email"}}}`,
+				Description: "A JSON Schema object, draft 2020-12 unless its $schema says otherwise. Formats such as email " +
+					"and date-time are checked. References work only inside the schema; nothing is fetched."},
+			{Name: "value", Label: "Value", Kind: flow.KindExpr, Default: defaultValidateValue, Placeholder: defaultValidateValue,
+				Description: "An expression giving the value to check. Leave empty to check the request body."},
+		},
+		Output: fmt.Sprintf("On out, the value. On invalid, {\"errors\": [{\"path\", \"message\"}, ...]}: at most %d "+
+			"errors, each with a JSON Pointer to the part of the value it is about (\"\" for the value itself).", runtime.MaxValidationErrors),
+		Examples: []flow.Example{
+			{Title: "Sign-up form", Config: []byte(`{"schema":{"type":"object","required":["email","age"],"properties":{"email":{"type":"string","minLength":3},"age":{"type":"integer","minimum":18}}}}`)},
+		},
+	}
+}
+
+// Check compiles the schema and the value's expression.
+func (Validate) Check(c *flow.Checker, n *flow.Node) {
+	var cfg validateConfig
+	if !c.Decode(&cfg) {
+		return
+	}
+	if raw := bytes.TrimSpace(cfg.Schema); len(raw) == 0 || string(raw) == "null" {
+		c.Errorf("schema", "schema is required: a JSON Schema object")
+	} else if _, err := runtime.CompileSchema(raw); err != nil {
+		c.Errorf("schema", "%v", err)
+	}
+	c.Expr("value", cfg.value())
+}
+
+// EmitJS evaluates the value and checks it in the host. Without an edge
+// from invalid, a value that fails answers 400 and ends the request.
+func (Validate) EmitJS(w *js.Writer, n *flow.Node) error {
+	var cfg validateConfig
+	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
+		return err
+	}
+	i, err := w.Prepare(runtime.PrepareValidate, runtime.SchemaSpec{Schema: bytes.TrimSpace(cfg.Schema)})
+	if err != nil {
+		return err
+	}
+	w.Line("const v = %s;", w.Expr("value", cfg.value()))
+	w.Line("const invalid = $.validate(%d, v);", i)
+	if w.HasEdge(runtime.PortInvalid) {
+		w.End("invalid === null ? v : invalid", `invalid === null ? "out" : "invalid"`)
+		return nil
+	}
+	w.Line("if (invalid !== null) {")
+	w.Line("\t$.invalid(invalid);")
+	w.Line("\treturn;")
+	w.Line("}")
+	w.End("v", js.Quote(flow.PortOut))
+	return nil
+}
+
+// EmitGo evaluates the value and checks it against the schema, compiled
+// when the instance starts. Without an edge from invalid, a value that
+// fails answers 400 and ends the request.
+func (Validate) EmitGo(w *golang.Writer, n *flow.Node) error {
+	var cfg validateConfig
+	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
+		return err
+	}
+	schema := w.Prepared("schema", "runtime.Must(runtime.CompileSchema([]byte("+golang.Quote(string(bytes.TrimSpace(cfg.Schema)))+")))")
+	w.Line("v, err := x.Eval(%s)", w.Expr(cfg.value(), "value"))
+	w.CheckErr()
+	w.Line("invalid, err := x.Validate(%s, v)", schema)
+	w.CheckErr()
+	w.Line("if invalid != nil {")
+	if w.HasEdge(runtime.PortInvalid) {
+		w.Line("\treturn invalid, %s, nil", golang.Quote(runtime.PortInvalid))
+	} else {
+		w.MayRespond()
+		w.Line("\tx.RespondInvalid(invalid)")
+		w.Line("\treturn nil, \"\", nil")
+	}
+	w.Line("}")
+	w.Line("return v, %s, nil", golang.Quote(flow.PortOut))
+	return nil
+}

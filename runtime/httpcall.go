@@ -1,0 +1,286 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	neturl "net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// http.request limits and defaults.
+const (
+	DefaultHTTPTimeout     = 10 * time.Second
+	MaxHTTPTimeoutMS       = 300_000 // 5 minutes; the request's deadline usually ends a call sooner
+	MaxHTTPRetries         = 10
+	DefaultMaxUpstreamBody = 10 << 20 // 10 MiB
+
+	// EnvMaxUpstreamBody overrides DefaultMaxUpstreamBody for an instance.
+	EnvMaxUpstreamBody = "FLOWLINE_MAX_UPSTREAM_BODY"
+
+	retryBase = 100 * time.Millisecond
+	retryCap  = 2 * time.Second
+)
+
+// HTTPMethods are the methods an http.request node may use.
+var HTTPMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+// RetryMethods are the methods an http.request node may retry: the
+// idempotent ones FLOW-FORMAT.md names.
+var RetryMethods = []string{"GET", "HEAD", "PUT", "DELETE"}
+
+// HTTPSpec is an http.request node's fixed settings.
+type HTTPSpec struct {
+	Method    string `json:"method"`
+	TimeoutMS int    `json:"timeout_ms,omitempty"` // 0 means DefaultHTTPTimeout
+	Retries   int    `json:"retries,omitempty"`
+}
+
+// Check reports what is wrong with the settings, field by field.
+func (s HTTPSpec) Check() map[string]string {
+	probs := map[string]string{}
+	if !slices.Contains(HTTPMethods, s.Method) {
+		probs["method"] = fmt.Sprintf("method %q must be one of %s", s.Method, strings.Join(HTTPMethods, ", "))
+	}
+	if s.TimeoutMS < 0 || s.TimeoutMS > MaxHTTPTimeoutMS {
+		probs["timeout_ms"] = fmt.Sprintf("timeout_ms %d must be between 1 and %d (0 or absent means %d)", s.TimeoutMS, MaxHTTPTimeoutMS, DefaultHTTPTimeout.Milliseconds())
+	}
+	switch {
+	case s.Retries < 0 || s.Retries > MaxHTTPRetries:
+		probs["retries"] = fmt.Sprintf("retries %d must be between 0 and %d", s.Retries, MaxHTTPRetries)
+	case s.Retries > 0 && !slices.Contains(RetryMethods, s.Method):
+		probs["retries"] = fmt.Sprintf("a %s is never retried: retries apply only to %s", s.Method, strings.Join(RetryMethods, ", "))
+	}
+	return probs
+}
+
+// HTTPCall is a prepared http.request node.
+type HTTPCall struct {
+	method  string
+	timeout time.Duration
+	retries int
+}
+
+// NewHTTPCall prepares an http.request node from its settings.
+func NewHTTPCall(s HTTPSpec) (*HTTPCall, error) {
+	if probs := s.Check(); len(probs) > 0 {
+		return nil, fmt.Errorf("http.request: %s", joinProblems(probs))
+	}
+	c := &HTTPCall{method: s.Method, timeout: DefaultHTTPTimeout, retries: s.Retries}
+	if s.TimeoutMS > 0 {
+		c.timeout = time.Duration(s.TimeoutMS) * time.Millisecond
+	}
+	return c, nil
+}
+
+// HTTPRequest runs an http.request node: it sends the request (retrying
+// when the node allows it) and returns {"status", "headers", "body"}. A
+// non-2xx status is an output like any other. Network failures, timeouts,
+// a body over the limit and a body that declares JSON but does not parse
+// are upstream failures (502 when unhandled); a url, header or body the
+// node's expressions gave that cannot be sent is a node failure (500).
+func (x *Exec) HTTPRequest(c *HTTPCall, url any, headers [][2]any, body any) (map[string]any, error) {
+	rawURL, ok := url.(string)
+	if !ok {
+		return nil, fmt.Errorf("url must give a string, not %s", describe(url))
+	}
+	u, err := neturl.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("url %q does not parse: %w", redactRawURL(rawURL), errors.Unwrap(err))
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "":
+		return nil, fmt.Errorf("url must be an http:// or https:// URL, not %s:", u.Scheme)
+	case u.Scheme == "" || u.Host == "":
+		return nil, errors.New("url must be absolute: http:// or https://, then a host")
+	}
+	var payload []byte
+	contentType := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		payload, contentType = []byte(b), "text/plain; charset=utf-8"
+	default:
+		if payload, err = MarshalJSON(b); err != nil {
+			return nil, fmt.Errorf("body cannot be sent as JSON: %w", err)
+		}
+		contentType = "application/json"
+	}
+	h := http.Header{}
+	host := ""
+	for _, kv := range headers {
+		if kv[1] == nil {
+			continue
+		}
+		name, value := String(kv[0]), String(kv[1])
+		if !validHeaderValue(value) {
+			return nil, fmt.Errorf("header %s: the value holds a line break or control character", name)
+		}
+		if strings.EqualFold(name, "Host") {
+			host = value
+			continue
+		}
+		h.Add(name, value)
+	}
+	if contentType != "" && h.Get("Content-Type") == "" {
+		h.Set("Content-Type", contentType)
+	}
+	if h.Get("User-Agent") == "" {
+		h.Set("User-Agent", "Flowline")
+	}
+	h.Set("Traceparent", x.Trace.Traceparent(x.SpanID()))
+
+	client := x.flow.res.httpClient()
+	limit := x.flow.res.maxUpstreamBody
+	if limit <= 0 {
+		limit = DefaultMaxUpstreamBody
+	}
+	for attempt := 0; ; attempt++ {
+		out, retry, err := x.httpAttempt(client, c, u, host, h, payload, limit)
+		if x.ctx.Err() != nil {
+			return nil, &NodeError{Kind: KindDeadline, Err: fmt.Errorf("%s %s: the request's deadline passed", c.method, redactURL(u))}
+		}
+		if !retry || attempt >= c.retries {
+			return out, err
+		}
+		wait := backoff(attempt)
+		if dl, ok := x.ctx.Deadline(); ok && time.Until(dl) <= wait {
+			return out, err // a retry would run into the deadline
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-x.ctx.Done():
+			t.Stop()
+			return nil, &NodeError{Kind: KindDeadline, Err: fmt.Errorf("%s %s: the request's deadline passed", c.method, redactURL(u))}
+		}
+	}
+}
+
+// httpAttempt sends the request once. retry says whether the outcome is
+// one that may be retried: a network failure or timeout, or 502/503/504.
+func (x *Exec) httpAttempt(client *http.Client, c *HTTPCall, u *neturl.URL, host string, h http.Header, payload []byte, limit int64) (out map[string]any, retry bool, err error) {
+	ctx, cancel := context.WithTimeout(x.ctx, c.timeout)
+	defer cancel()
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, c.method, u.String(), body)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s %s: %w", c.method, redactURL(u), err)
+	}
+	req.Header = h.Clone()
+	if host != "" {
+		req.Host = host
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, true, Upstream(x.networkError(ctx, c, u, err))
+	}
+	defer resp.Body.Close()
+	retry = resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout
+	if resp.ContentLength > limit {
+		return nil, false, Upstream(fmt.Errorf("%s %s: the response body of %d bytes is over the limit of %d bytes", c.method, redactURL(u), resp.ContentLength, limit))
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, true, Upstream(x.networkError(ctx, c, u, err))
+	}
+	if int64(len(data)) > limit {
+		return nil, false, Upstream(fmt.Errorf("%s %s: the response body is over the limit of %d bytes", c.method, redactURL(u), limit))
+	}
+	headers := make(map[string]any, len(resp.Header))
+	for k, vs := range resp.Header {
+		if len(vs) > 0 {
+			headers[strings.ToLower(k)] = vs[0]
+		}
+	}
+	var value any
+	if len(data) > 0 {
+		if IsJSONContentType(resp.Header.Get("Content-Type")) {
+			if value, err = DecodeJSON(data); err != nil {
+				return nil, retry, Upstream(fmt.Errorf("%s %s: the response declares JSON but does not parse: %v", c.method, redactURL(u), err))
+			}
+		} else {
+			value = string(data)
+		}
+	}
+	return map[string]any{"status": resp.StatusCode, "headers": headers, "body": value}, retry, nil
+}
+
+// networkError says what went wrong without the URL's query, which may
+// hold credentials and ends up in responses.
+func (x *Exec) networkError(ctx context.Context, c *HTTPCall, u *neturl.URL, err error) error {
+	if ctx.Err() != nil && x.ctx.Err() == nil {
+		return fmt.Errorf("%s %s: timed out after %v", c.method, redactURL(u), c.timeout)
+	}
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("%s %s: %w", c.method, redactURL(u), err)
+}
+
+// backoff is the wait before retry n+1: exponential from retryBase, capped
+// at retryCap, with the upper half jittered.
+func backoff(n int) time.Duration {
+	d := retryCap
+	if n < 10 {
+		d = min(retryBase<<n, retryCap)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// redactURL is u for messages, which unhandled failures send to the
+// client: its path only. The host (often an internal one), the user
+// information and the query (which may hold credentials) stay out.
+func redactURL(u *neturl.URL) string {
+	r := neturl.URL{Path: u.Path, RawPath: u.RawPath}
+	if p := r.String(); p != "" {
+		return p
+	}
+	return "/"
+}
+
+func redactRawURL(s string) string {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.Index(s, "@"); i >= 0 {
+		if j := strings.Index(s, "://"); j >= 0 && j < i {
+			s = s[:j+3] + "…" + s[i:]
+		}
+	}
+	return s
+}
+
+// validHeaderValue reports whether v may be sent as a header value: no
+// control characters other than tab.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func joinProblems(probs map[string]string) string {
+	keys := make([]string, 0, len(probs))
+	for k := range probs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	msgs := make([]string, len(keys))
+	for i, k := range keys {
+		msgs[i] = probs[k]
+	}
+	return strings.Join(msgs, "; ")
+}
