@@ -39,8 +39,9 @@ test-web: build
 	cd web && npm test
 	cd web && FLOWLINE_BIN=../$(BIN) npm run test:e2e
 
+# BENCH_FLAGS, e.g. -workloads W1,W2 -duration 5s -cold=false; see go run ./cmd/flowline-bench -h.
 bench: build
-	$(GO) run ./cmd/flowline-bench
+	FLOWLINE_GO="$(GO)" $(GO) run ./cmd/flowline-bench $(BENCH_FLAGS)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./flow

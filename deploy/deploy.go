@@ -33,6 +33,13 @@ type Spec struct {
 	// (manifest.json, bundle.js or the binary, ...).
 	BundleDir string
 
+	// Command, when set, is the argv of an instance instead of the
+	// target's own instance command (the JS host): a Go bundle runs its
+	// binary. A Command[0] without a slash names a file in BundleDir. The
+	// instance contract (environment, listening line, health endpoints)
+	// is the same either way.
+	Command []string
+
 	Env         map[string]string // the flow's variables and secrets
 	Datasources map[string]string // datasource name -> URL
 	Scaling     Scaling

@@ -228,11 +228,14 @@ func (x *Exec) NodeID() string {
 }
 
 // End finishes the running node with its output and the port it leaves by.
+// The output is normalized (see Normalize): the JS host's outputs come
+// back from JavaScript that way, so both targets keep the same value.
 func (x *Exec) End(out any, port string) string {
 	if x.cur < 0 {
 		return port
 	}
 	sp := &x.spans[x.cur]
+	out = Normalize(out)
 	x.nodes[sp.ID] = out
 	sp.Port = port
 	sp.Duration = time.Since(sp.Start)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -102,4 +104,31 @@ func FuzzMarshalJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, x float64, n int64) {
 		checkJSON(t, map[string]any{s: []any{s, x, n}, "k": s})
 	})
+}
+
+// TestNodeOutputsNormalized: a node's output is kept as the JS host keeps
+// it, whole numbers as integers, whatever the target.
+func TestNodeOutputsNormalized(t *testing.T) {
+	var got []any
+	p := runtime.ProgramFunc(func(x *runtime.Exec) {
+		x.Trigger("start")
+		for _, v := range []any{3.0, 2.5, int32(7), map[string]any(nil), "s"} {
+			x.Begin("n")
+			x.End(v, "out")
+			got = append(got, x.Nodes()["n"])
+		}
+		x.Begin("done")
+		x.Respond(200, nil, nil)
+	})
+	m := runtime.Manifest{Flow: "n", Version: 1, Target: "go", Method: "GET", Path: "/n"}
+	f, err := runtime.New(m, p, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", "http://h/n", nil)
+	f.Serve(req, false)
+	want := []any{int64(3), 2.5, int64(7), nil, "s"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("outputs %#v, want %#v", got, want)
+	}
 }

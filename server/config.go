@@ -17,6 +17,7 @@ const (
 	EnvPublicURL   = "FLOWLINE_GATEWAY_URL"
 	EnvMaxBody     = "FLOWLINE_MAX_BODY"
 	EnvLogLevel    = "FLOWLINE_LOG_LEVEL"
+	EnvGo          = "FLOWLINE_GO"
 )
 
 // Config is everything the server is started with.
@@ -32,6 +33,9 @@ type Config struct {
 	HostCommand []string
 	// HostEnv adds KEY=value pairs to every instance's environment.
 	HostEnv []string
+	// GoCommand is the go command that builds Go bundles (default: go on
+	// PATH). Without one, publishing with target go is refused.
+	GoCommand string
 	// ReadyTimeout bounds an instance's start (default 30s).
 	ReadyTimeout time.Duration
 	LogLevel     string
@@ -62,6 +66,7 @@ func FromEnv(c Config, getenv func(string) string) (Config, error) {
 	set(&c.WebDir, EnvWebDir)
 	set(&c.GatewayURL, EnvPublicURL)
 	set(&c.LogLevel, EnvLogLevel)
+	set(&c.GoCommand, EnvGo)
 	if v := getenv(EnvMaxBody); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {

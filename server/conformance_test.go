@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -57,9 +58,9 @@ func caseEnv(t *testing.T, c conformance.Case) (env, datasources map[string]stri
 	return env, datasources
 }
 
-// TestConformance runs every case on the two ways the server runs a flow:
-// the designer's test run, and a published JS bundle deployed locally
-// behind the gateway. Cases whose node types are not built yet are skipped
+// TestConformance runs every case on the three ways the server runs a flow:
+// the designer's test run, and a published JS bundle and Go bundle, each
+// deployed locally behind the gateway. Cases whose node types are not built yet are skipped
 // by name.
 func TestConformance(t *testing.T) {
 	ts := start(t, "sqlite")
@@ -83,46 +84,85 @@ func TestConformance(t *testing.T) {
 				}
 			})
 
-			t.Run("js-gateway", func(t *testing.T) {
-				env, ds := caseEnv(t, c)
-				ts.must(201, "POST", "/api/v1/flows/"+f.Name+"/versions", `{"target": "js"}`, nil)
-				var d deployment
-				ts.must(201, "POST", "/api/v1/flows/"+f.Name+"/deployments", map[string]any{"env": env, "datasources": ds}, &d)
-				defer ts.must(204, "DELETE", "/api/v1/deployments/"+d.ID, nil, nil)
-				ts.waitRunning(d.ID)
-				first := c.Requests[0].Request
-				ts.waitServes(first.Method, strings.SplitN(first.Path, "?", 2)[0])
-				for i, ex := range c.Requests {
-					req, err := ex.Request.HTTPRequest(ts.GatewayURL())
-					if err != nil {
-						t.Fatal(err)
-					}
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						t.Fatal(err)
-					}
-					body, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					got := conformance.Response{Status: resp.StatusCode, Headers: resp.Header, Body: body}
-					var diffs []string
-					// Log lines reach the server asynchronously: poll briefly.
-					deadline := time.Now().Add(10 * time.Second)
-					for {
-						logs := deploymentLogs(t, ts, d.ID, resp.Header.Get("X-Trace-Id"))
-						diffs = conformance.Check(ex.Expect, got, logs)
-						if len(diffs) == 0 || len(ex.Expect.Logs) == 0 || time.Now().After(deadline) {
-							break
+			got := map[string][]conformance.Response{}
+			for _, target := range []string{"js", "go"} {
+				t.Run(target+"-gateway", func(t *testing.T) {
+					if target == "go" {
+						needGo(t)
+						if missing := noGoEmitter(reg, c); len(missing) > 0 {
+							t.Skipf("case %s skipped: node types without a Go emitter yet: %s", c.Name, strings.Join(missing, ", "))
 						}
-						time.Sleep(50 * time.Millisecond)
 					}
-					if len(diffs) > 0 {
-						t.Errorf("request %d (%s %s):\n  %s", i, ex.Request.Method, ex.Request.Path, strings.Join(diffs, "\n  "))
+					got[target] = gatewayRun(t, ts, f.Name, c, target)
+				})
+			}
+			// Both bundles must answer alike, not only pass the case.
+			if js, gob := got["js"], got["go"]; len(js) == len(c.Requests) && len(gob) == len(c.Requests) {
+				for i := range js {
+					if a, b := answerKey(js[i]), answerKey(gob[i]); a != b {
+						t.Errorf("request %d: the JS and Go bundles answer differently:\n  js: %s\n  go: %s", i, a, b)
 					}
 				}
-			})
+			}
 		})
 	}
 }
+
+// gatewayRun publishes the case's flow for target, deploys it locally and
+// sends the case's requests through the gateway; log lines are read from
+// the deployment's log API.
+func gatewayRun(t *testing.T, ts *testServer, name string, c conformance.Case, target string) []conformance.Response {
+	env, ds := caseEnv(t, c)
+	ts.must(201, "POST", "/api/v1/flows/"+name+"/versions", map[string]any{"target": target}, nil)
+	var d deployment
+	ts.must(201, "POST", "/api/v1/flows/"+name+"/deployments", map[string]any{"env": env, "datasources": ds}, &d)
+	defer ts.must(204, "DELETE", "/api/v1/deployments/"+d.ID, nil, nil)
+	ts.waitRunning(d.ID)
+	first := c.Requests[0].Request
+	ts.waitServes(first.Method, strings.SplitN(first.Path, "?", 2)[0])
+	var answers []conformance.Response
+	for i, ex := range c.Requests {
+		req, err := ex.Request.HTTPRequest(ts.GatewayURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got := conformance.Response{Status: resp.StatusCode, Headers: resp.Header, Body: body}
+		// Each run has its own stub upstream: compare answers without its address.
+		answers = append(answers, conformance.Response{Status: got.Status, Headers: got.Headers,
+			Body: []byte(strings.ReplaceAll(string(body), env["UPSTREAM"], "<upstream>"))})
+		var diffs []string
+		// Log lines reach the server asynchronously: poll briefly.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			logs := deploymentLogs(t, ts, d.ID, resp.Header.Get("X-Trace-Id"))
+			diffs = conformance.Check(ex.Expect, got, logs)
+			if len(diffs) == 0 || len(ex.Expect.Logs) == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if len(diffs) > 0 {
+			t.Errorf("request %d (%s %s):\n  %s", i, ex.Request.Method, ex.Request.Path, strings.Join(diffs, "\n  "))
+		}
+	}
+	return answers
+}
+
+// answerKey renders an answer without what differs between any two runs:
+// the trace id (and the span ids an upstream echoes).
+func answerKey(r conformance.Response) string {
+	body := strings.ReplaceAll(string(r.Body), r.Headers.Get("X-Trace-Id"), "<trace>")
+	body = spanRE.ReplaceAllString(body, "<trace>-<span>-")
+	return fmt.Sprintf("%d %s %s", r.Status, r.Headers.Get("Content-Type"), body)
+}
+
+var spanRE = regexp.MustCompile(`<trace>-[0-9a-f]{16}-`)
 
 // testRun sends a case's request through POST /flows/{name}/test.
 func testRun(t *testing.T, ts *testServer, name string, r conformance.Request, env, ds map[string]string) (conformance.Response, []conformance.LogLine) {

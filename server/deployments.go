@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/server/gateway"
@@ -221,9 +222,13 @@ func (s *Server) start(ctx context.Context, t deploy.Target, d *store.Deployment
 	if err := writeBundle(dir, files); err != nil {
 		return err
 	}
+	var command []string
+	if _, ok := files[golang.BinaryFile]; ok {
+		command = []string{golang.BinaryFile} // a Go bundle is its own instance
+	}
 	err := t.Deploy(ctx, deploy.Spec{
 		ID: d.ID, Flow: d.FlowName, Version: d.VersionNumber, Method: d.Method, Path: d.Path,
-		BundleDir: dir, Env: d.Env, Datasources: d.Datasources,
+		BundleDir: dir, Command: command, Env: d.Env, Datasources: d.Datasources,
 		Scaling:  deploy.Scaling{Min: d.Scaling.Min, Max: d.Scaling.Max},
 		Deadline: d.Deadline,
 	})
@@ -249,7 +254,7 @@ func writeBundle(dir string, files map[string][]byte) error {
 			return fmt.Errorf("write bundle: bad file name %q", name)
 		}
 		mode := os.FileMode(0o644)
-		if name == "flow" { // a Go bundle's binary
+		if name == golang.BinaryFile { // a Go bundle's binary
 			mode = 0o755
 		}
 		if err := os.WriteFile(filepath.Join(tmp, name), b, mode); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flowline/flowline/codegen/build"
 	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/deploy/local"
 	"github.com/flowline/flowline/flow"
@@ -43,6 +44,7 @@ type Server struct {
 	gateway  *gateway.Gateway
 	metrics  *prometheus.Registry
 	api      http.Handler
+	gobuild  *build.Builder // builds Go bundles
 
 	publishMu sync.Map // flow name -> *sync.Mutex: one publish at a time per flow
 
@@ -91,6 +93,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		ReadyTimeout: cfg.ReadyTimeout,
 	})
 	s.targets = map[string]deploy.Target{"local": s.local}
+	s.gobuild = build.New(build.Config{Go: cfg.GoCommand, Dir: filepath.Join(cfg.DataDir, "gobuild")})
 	s.gateway, err = gateway.New(gateway.Config{
 		MaxBodyBytes: cfg.MaxBody,
 		Logger:       log.With("component", "gateway"),

@@ -1,15 +1,23 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/flowline/flowline/codegen/build"
+	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/store"
@@ -42,8 +50,12 @@ type publishRequest struct {
 	Target string `json:"target"`
 }
 
-// publish validates the saved draft, generates its bundle and stores it as
-// an immutable version. A failure stores nothing and loses nothing.
+// publish validates the saved draft, generates its bundle (and, for target
+// go, builds the binary) and stores it as an immutable version. A failure
+// stores nothing and loses nothing. With Accept: text/event-stream the
+// answer is a stream: `log` events with the build's progress, then one
+// `done` event with the version, or one `error` event with the error body
+// and its status.
 func (a versionsAPI) publish(c *gin.Context) {
 	name := c.Param("name")
 	var req publishRequest
@@ -54,45 +66,158 @@ func (a versionsAPI) publish(c *gin.Context) {
 	if req.Target == "" {
 		req.Target = "js"
 	}
+	if req.Target != "js" && req.Target != "go" {
+		fail(c, errStatus(http.StatusBadRequest, fmt.Sprintf("target %q is not available; use js or go", req.Target)))
+		return
+	}
+	if !acceptsEventStream(c.GetHeader("Accept")) {
+		v, err := a.publishVersion(c.Request.Context(), name, req.Target, io.Discard)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.PureJSON(http.StatusCreated, viewVersion(v))
+		return
+	}
+
+	c.Header("Content-Type", "text/event-stream")
+	c.Header("Cache-Control", "no-cache")
+	c.Header("X-Accel-Buffering", "no")
+	c.Status(http.StatusOK)
+	ev := &eventWriter{w: c.Writer, flush: c.Writer.Flush}
+	v, err := a.publishVersion(c.Request.Context(), name, req.Target, ev)
+	if err != nil {
+		status, body := errorBody(err)
+		if status >= 500 {
+			a.s.log.Error("publish failed", "flow", name, "target", req.Target, "error", err.Error())
+		}
+		body["status"] = status
+		ev.send("error", body)
+		return
+	}
+	ev.send("done", viewVersion(v))
+}
+
+// publishVersion does the work of publish, writing progress lines to log.
+func (a versionsAPI) publishVersion(ctx context.Context, name, target string, log io.Writer) (*store.Version, error) {
 	mu, _ := a.s.publishMu.LoadOrStore(name, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
 
-	f, err := a.store.GetFlow(c, name)
+	f, err := a.store.GetFlow(ctx, name)
 	if err != nil {
-		fail(c, fmt.Errorf("publish %s: %w", name, err))
-		return
+		return nil, fmt.Errorf("publish %s: %w", name, err)
 	}
 	d, err := flow.Parse(f.Document)
 	if err != nil {
-		fail(c, err)
-		return
+		return nil, err
 	}
 	next := 1
-	if vs, err := a.store.ListVersions(c, name); err == nil && len(vs) > 0 {
+	if vs, err := a.store.ListVersions(ctx, name); err == nil && len(vs) > 0 {
 		next = vs[0].Number + 1
 	}
 	var files map[string][]byte
-	switch req.Target {
+	switch target {
 	case "js":
 		files, err = js.Generate(d, a.s.registry, next)
-	default:
-		fail(c, errStatus(http.StatusBadRequest, fmt.Sprintf("target %q is not available; use js", req.Target)))
-		return
+	case "go":
+		files, err = a.buildGo(ctx, d, next, log)
 	}
 	if err != nil {
-		fail(c, err)
-		return
+		return nil, err
 	}
-	v, err := a.store.CreateVersion(c, name, req.Target, f.Document, files)
+	v, err := a.store.CreateVersion(ctx, name, target, f.Document, files)
 	if err != nil {
-		fail(c, fmt.Errorf("publish %s: %w", name, err))
-		return
+		return nil, fmt.Errorf("publish %s: %w", name, err)
 	}
 	if v.Number != next {
 		a.s.log.Warn("version number raced with another server", "flow", name, "expected", next, "got", v.Number)
 	}
-	c.PureJSON(http.StatusCreated, viewVersion(v))
+	return v, nil
+}
+
+// buildGo generates the Go target and builds its binary. The files are the
+// binary (golang.BinaryFile), main.go and manifest.json.
+func (a versionsAPI) buildGo(ctx context.Context, d *flow.Document, version int, log io.Writer) (map[string][]byte, error) {
+	files, err := golang.Generate(d, a.s.registry, version)
+	if err != nil {
+		var fe *golang.FormatError
+		if errors.As(err, &fe) {
+			return nil, &apiError{Status: http.StatusInternalServerError, Message: err.Error(),
+				Extra: gin.H{"source": string(fe.Source), "build_log": fe.Err.Error()}}
+		}
+		return nil, err
+	}
+	fmt.Fprintf(log, "generated %s for flow %s, version %d (%d lines)\n", golang.MainFile, d.Name, version,
+		bytes.Count(files[golang.MainFile], []byte("\n")))
+	bin, err := a.s.gobuild.Build(ctx, files[golang.MainFile], log)
+	if err != nil {
+		var be *build.Error
+		if errors.As(err, &be) {
+			return nil, &apiError{Status: http.StatusInternalServerError,
+				Message: fmt.Sprintf("building flow %s version %d failed: %v", d.Name, version, be.Err),
+				Extra:   gin.H{"build_log": be.Log, "source": string(files[golang.MainFile])}}
+		}
+		if errors.Is(err, build.ErrNoGo) {
+			return nil, &apiError{Status: http.StatusServiceUnavailable,
+				Message: fmt.Sprintf("target go is not available on this server: %v", err)}
+		}
+		return nil, fmt.Errorf("build flow %s version %d: %w", d.Name, version, err)
+	}
+	fmt.Fprintf(log, "binary: %d bytes\n", len(bin))
+	files[golang.BinaryFile] = bin
+	return files, nil
+}
+
+// acceptsEventStream reports whether an Accept header asks for
+// server-sent events.
+func acceptsEventStream(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		if strings.EqualFold(strings.TrimSpace(mt), "text/event-stream") {
+			return true
+		}
+	}
+	return false
+}
+
+// eventWriter streams server-sent events. As an io.Writer it sends every
+// line written as a `log` event.
+type eventWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	flush   func()
+	partial []byte
+}
+
+func (e *eventWriter) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.partial = append(e.partial, p...)
+	for {
+		i := bytes.IndexByte(e.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := strings.TrimRight(string(e.partial[:i]), "\r")
+		e.partial = e.partial[i+1:]
+		fmt.Fprintf(e.w, "event: log\ndata: %s\n\n", line)
+	}
+	e.flush()
+	return len(p), nil
+}
+
+// send sends one event with v as JSON.
+func (e *eventWriter) send(event string, v any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.partial) > 0 {
+		fmt.Fprintf(e.w, "event: log\ndata: %s\n\n", strings.TrimRight(string(e.partial), "\r\n"))
+		e.partial = nil
+	}
+	b, _ := json.Marshal(v)
+	fmt.Fprintf(e.w, "event: %s\ndata: %s\n\n", event, b)
+	e.flush()
 }
 
 func (a versionsAPI) list(c *gin.Context) {
@@ -126,10 +251,16 @@ func (a versionsAPI) get(c *gin.Context) {
 		fail(c, fmt.Errorf("version %d of %s: %w", n, c.Param("name"), err))
 		return
 	}
+	// Sources are shown as text; a Go bundle's binary by its size only.
 	files := map[string]string{}
+	binaries := map[string]int{}
 	for k, b := range v.Files {
+		if k == golang.BinaryFile || !utf8.Valid(b) {
+			binaries[k] = len(b)
+			continue
+		}
 		files[k] = string(b)
 	}
 	c.PureJSON(http.StatusOK, gin.H{"version": v.Number, "target": v.Target, "created_at": v.CreatedAt,
-		"document": jsonRaw(v.Document), "files": files})
+		"document": jsonRaw(v.Document), "files": files, "binaries": binaries})
 }

@@ -26,6 +26,25 @@ type workload struct {
 	handler      http.Handler
 }
 
+// prefixed is w served under prefix: its trigger path and its request.
+func (w workload) prefixed(prefix string) workload {
+	var doc map[string]any
+	if json.Unmarshal(w.flow, &doc) != nil {
+		return w
+	}
+	nodes, _ := doc["nodes"].([]any)
+	for _, n := range nodes {
+		if m, ok := n.(map[string]any); ok && m["type"] == flow.TriggerType {
+			if cfg, ok := m["config"].(map[string]any); ok {
+				cfg["path"] = prefix + fmt.Sprint(cfg["path"])
+			}
+		}
+	}
+	w.flow, _ = json.Marshal(doc)
+	w.path, w.route = prefix+w.path, prefix+w.route
+	return w
+}
+
 func (w workload) missing(r *flow.Registry) []string {
 	c := conformance.Case{Flow: w.flow}
 	return c.Missing(r)

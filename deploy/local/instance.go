@@ -91,7 +91,7 @@ func (s *Supervisor) run(d *deployment, g *generation, in *instance) {
 // runOnce runs one process of the instance until it exits (failure says
 // why) or the generation is retired and the process drained (stopped).
 func (s *Supervisor) runOnce(d *deployment, g *generation, in *instance) (failure string, stopped bool) {
-	cmd := exec.Command(s.cfg.Command[0], s.cfg.Command[1:]...)
+	cmd := exec.Command(g.spec.Command[0], g.spec.Command[1:]...)
 	cmd.Env = s.instanceEnv(g.spec, in.id)
 	cmd.SysProcAttr = sysProcAttr()
 	stdoutR, stdoutW, err := os.Pipe()

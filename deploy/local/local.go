@@ -2,7 +2,8 @@
 // runs every instance of a deployment as a process of its own on this
 // machine, on its own loopback port.
 //
-// An instance is started from Config.Command with the FLOWLINE_* variables
+// An instance is started from the deployment's deploy.Spec.Command (a Go
+// bundle's binary) or else Config.Command, with the FLOWLINE_* variables
 // of the instance contract added to the server's environment. It reports
 // its address in its first log line ({"msg":"listening","addr":...}), and
 // receives traffic only once its GET /readyz answers 200. A crashed instance
@@ -28,6 +29,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,7 +211,7 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 // drain. If the new ones fail, the old ones keep serving and Status says
 // why. It returns once the deployment is registered.
 func (s *Supervisor) Deploy(ctx context.Context, spec deploy.Spec) error {
-	if len(s.cfg.Command) == 0 {
+	if len(s.cfg.Command) == 0 && len(spec.Command) == 0 {
 		return errors.New("local deploy: no instance command configured")
 	}
 	if !idPattern.MatchString(spec.ID) {
@@ -236,6 +238,19 @@ func (s *Supervisor) Deploy(ctx context.Context, spec deploy.Spec) error {
 		return fmt.Errorf("local deploy %s: bundle %s is not a directory", spec.ID, dir)
 	}
 	spec.BundleDir = dir
+	// The argv instances run: the bundle's own (a Go binary, resolved in
+	// the bundle directory) or the configured host.
+	if len(spec.Command) > 0 {
+		spec.Command = slices.Clone(spec.Command)
+		if !strings.Contains(spec.Command[0], "/") {
+			spec.Command[0] = filepath.Join(dir, spec.Command[0])
+		}
+		if _, err := os.Stat(spec.Command[0]); err != nil {
+			return fmt.Errorf("local deploy %s: instance command: %w", spec.ID, err)
+		}
+	} else {
+		spec.Command = s.cfg.Command
+	}
 	spec.Env = maps.Clone(spec.Env)
 	spec.Datasources = maps.Clone(spec.Datasources)
 	if err := ctx.Err(); err != nil {
