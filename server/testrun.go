@@ -21,8 +21,8 @@ import (
 // testRequest is the body of POST /flows/{name}/test.
 type testRequest struct {
 	Request     conformance.Request `json:"request"`
-	Env         map[string]string `json:"env"`
-	Datasources map[string]string `json:"datasources"`
+	Env         map[string]string   `json:"env"`
+	Datasources map[string]string   `json:"datasources"`
 	// Flow, when given, is run instead of the saved draft, so the designer
 	// can test unsaved edits.
 	Flow     json.RawMessage `json:"flow"`
