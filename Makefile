@@ -43,8 +43,12 @@ test-web: build
 bench: build
 	FLOWLINE_GO="$(GO)" $(GO) run ./cmd/flowline-bench $(BENCH_FLAGS)
 
+# Longer fuzzing than the seed corpora `make test` runs; FUZZTIME per target.
+FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./flow
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./flow
+	$(GO) test -run '^$$' -fuzz '^FuzzGenerateHostile$$' -fuzztime $(FUZZTIME) ./codegen/js
+	$(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZTIME) ./codegen/golang
 
 clean:
 	rm -rf bin web/dist/assets web/dist/index.html web/node_modules

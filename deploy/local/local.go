@@ -590,10 +590,12 @@ func (s *Supervisor) event(d *deployment, in *instance, level, msg string) {
 }
 
 // instanceEnv is the environment of one instance.
-// inheritedEnv names the server variables an instance may see. The rest of
-// the server's environment (database URLs, credentials) stays with the
-// server: instances run user code.
-var inheritedEnv = []string{"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "GOCOVERDIR"}
+// inheritedEnv names the server variables an instance may see: the
+// system's basics and the operator's limits for code.js and http.request.
+// The rest of the server's environment (database URLs, credentials) stays
+// with the server: instances run user code.
+var inheritedEnv = []string{"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "GOCOVERDIR",
+	"FLOWLINE_MAX_UPSTREAM_BODY", "FLOWLINE_CODE_MAX_MEMORY"}
 
 func baseEnv() []string {
 	var env []string
