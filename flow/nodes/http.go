@@ -89,13 +89,7 @@ func (HTTPRequest) Check(c *flow.Checker, n *flow.Node) {
 	} else {
 		c.Expr("url", cfg.URL)
 	}
-	for i, h := range cfg.Headers {
-		field := fmt.Sprintf("headers[%d]", i)
-		if !validHeaderName(h.Name) {
-			c.Errorf(field+".name", "header name %q is not a valid HTTP header name", h.Name)
-		}
-		c.Expr(field+".value", h.Value)
-	}
+	checkHeaders(c, cfg.Headers)
 	if strings.TrimSpace(cfg.Body) != "" {
 		c.Expr("body", cfg.Body)
 	}

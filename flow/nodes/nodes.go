@@ -4,6 +4,8 @@
 package nodes
 
 import (
+	"fmt"
+
 	"sort"
 
 	"github.com/flowline/flowline/flow"
@@ -47,5 +49,17 @@ func report(c *flow.Checker, probs map[string]string) {
 	sort.Strings(fields)
 	for _, f := range fields {
 		c.Errorf(f, "%s", probs[f])
+	}
+}
+
+// checkHeaders checks a list of {name, value: expr} headers: each name a
+// valid HTTP header name, each value an expression.
+func checkHeaders(c *flow.Checker, headers []NameValue) {
+	for i, h := range headers {
+		field := fmt.Sprintf("headers[%d]", i)
+		if !validHeaderName(h.Name) {
+			c.Errorf(field+".name", "header name %q is not a valid HTTP header name", h.Name)
+		}
+		c.Expr(field+".value", h.Value)
 	}
 }

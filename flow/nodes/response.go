@@ -90,13 +90,7 @@ func (Response) Check(c *flow.Checker, n *flow.Node) {
 	} else if src != "" {
 		c.Expr("status", src)
 	}
-	for i, h := range cfg.Headers {
-		field := fmt.Sprintf("headers[%d]", i)
-		if !validHeaderName(h.Name) {
-			c.Errorf(field+".name", "header name %q is not a valid HTTP header name", h.Name)
-		}
-		c.Expr(field+".value", h.Value)
-	}
+	checkHeaders(c, cfg.Headers)
 	if strings.TrimSpace(cfg.Body) != "" {
 		c.Expr("body", cfg.Body)
 	}
