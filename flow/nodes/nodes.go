@@ -5,7 +5,6 @@ package nodes
 
 import (
 	"fmt"
-
 	"sort"
 
 	"github.com/flowline/flowline/flow"
