@@ -112,7 +112,7 @@ func (x *Exec) HTTPRequest(c *HTTPCall, url any, headers [][2]any, body any) (ma
 		}
 		contentType = "application/json"
 	}
-	h := http.Header{}
+	h := make(http.Header, len(headers)+3)
 	host := ""
 	for _, kv := range headers {
 		if kv[1] == nil {
@@ -129,12 +129,29 @@ func (x *Exec) HTTPRequest(c *HTTPCall, url any, headers [][2]any, body any) (ma
 		h.Add(name, value)
 	}
 	if contentType != "" && h.Get("Content-Type") == "" {
-		h.Set("Content-Type", contentType)
+		h["Content-Type"] = []string{contentType}
 	}
 	if h.Get("User-Agent") == "" {
-		h.Set("User-Agent", "Flowline")
+		h["User-Agent"] = flowlineUserAgent
 	}
 	h.Set("Traceparent", x.Trace.Traceparent(x.SpanID()))
+
+	// One request is prepared for all attempts; each attempt sends a
+	// shallow copy with its own context and, when there is a payload, a
+	// fresh reader over it. Nothing that sends a request changes its URL
+	// or header, so the copies share them.
+	var reqBody io.Reader
+	if payload != nil {
+		reqBody = bytes.NewReader(payload)
+	}
+	tmpl, err := http.NewRequestWithContext(context.Background(), c.method, u.String(), reqBody)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", c.method, redactURL(u), err)
+	}
+	tmpl.Header = h
+	if host != "" {
+		tmpl.Host = host
+	}
 
 	client := x.flow.res.httpClient()
 	limit := x.flow.res.maxUpstreamBody
@@ -142,7 +159,7 @@ func (x *Exec) HTTPRequest(c *HTTPCall, url any, headers [][2]any, body any) (ma
 		limit = DefaultMaxUpstreamBody
 	}
 	for attempt := 0; ; attempt++ {
-		out, retry, err := x.httpAttempt(client, c, u, host, h, payload, limit)
+		out, retry, err := x.httpAttempt(client, c, u, tmpl, attempt, limit)
 		if x.ctx.Err() != nil {
 			return nil, &NodeError{Kind: KindDeadline, Err: fmt.Errorf("%s %s: the request's deadline passed", c.method, redactURL(u))}
 		}
@@ -163,22 +180,27 @@ func (x *Exec) HTTPRequest(c *HTTPCall, url any, headers [][2]any, body any) (ma
 	}
 }
 
+// flowlineUserAgent is the User-Agent sent when the flow sets none; the
+// transport only reads it.
+var flowlineUserAgent = []string{"Flowline"}
+
 // httpAttempt sends the request once. retry says whether the outcome is
 // one that may be retried: a network failure or timeout, or 502/503/504.
-func (x *Exec) httpAttempt(client *http.Client, c *HTTPCall, u *neturl.URL, host string, h http.Header, payload []byte, limit int64) (out map[string]any, retry bool, err error) {
-	ctx, cancel := context.WithTimeout(x.ctx, c.timeout)
-	defer cancel()
-	var body io.Reader
-	if payload != nil {
-		body = bytes.NewReader(payload)
+func (x *Exec) httpAttempt(client *http.Client, c *HTTPCall, u *neturl.URL, tmpl *http.Request, attempt int, limit int64) (out map[string]any, retry bool, err error) {
+	// The attempt is bounded by the node's timeout and by the request's
+	// deadline. When the request's deadline comes first, it alone bounds
+	// the attempt and no context of its own is needed.
+	ctx := x.ctx
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > c.timeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, c.method, u.String(), body)
-	if err != nil {
-		return nil, false, fmt.Errorf("%s %s: %w", c.method, redactURL(u), err)
-	}
-	req.Header = h.Clone()
-	if host != "" {
-		req.Host = host
+	req := tmpl.WithContext(ctx)
+	if attempt > 0 && tmpl.GetBody != nil {
+		if req.Body, err = tmpl.GetBody(); err != nil {
+			return nil, false, fmt.Errorf("%s %s: %w", c.method, redactURL(u), err)
+		}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -189,7 +211,20 @@ func (x *Exec) httpAttempt(client *http.Client, c *HTTPCall, u *neturl.URL, host
 	if resp.ContentLength > limit {
 		return nil, false, Upstream(fmt.Errorf("%s %s: the response body of %d bytes is over the limit of %d bytes", c.method, redactURL(u), resp.ContentLength, limit))
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	// The body is read into a pooled buffer; what the output keeps is
+	// copied out of it (a string, or what DecodeJSON makes).
+	bp := readBuffers.Get().(*[]byte)
+	length := resp.ContentLength
+	if length > maxPooledBody {
+		length = -1 // grow as the body arrives, as io.ReadAll does
+	}
+	data, err := readAll((*bp)[:0], io.LimitReader(resp.Body, limit+1), length, limit)
+	defer func() {
+		if cap(data) <= maxPooledBody {
+			*bp = data[:0]
+			readBuffers.Put(bp)
+		}
+	}()
 	if err != nil {
 		return nil, true, Upstream(x.networkError(ctx, c, u, err))
 	}
@@ -199,12 +234,12 @@ func (x *Exec) httpAttempt(client *http.Client, c *HTTPCall, u *neturl.URL, host
 	headers := make(map[string]any, len(resp.Header))
 	for k, vs := range resp.Header {
 		if len(vs) > 0 {
-			headers[strings.ToLower(k)] = vs[0]
+			headers[lowerHeaderName(k)] = vs[0]
 		}
 	}
 	var value any
 	if len(data) > 0 {
-		if IsJSONContentType(resp.Header.Get("Content-Type")) {
+		if isJSONResponse(resp.Header["Content-Type"]) {
 			if value, err = DecodeJSON(data); err != nil {
 				return nil, retry, Upstream(fmt.Errorf("%s %s: the response declares JSON but does not parse: %v", c.method, redactURL(u), err))
 			}
@@ -212,7 +247,56 @@ func (x *Exec) httpAttempt(client *http.Client, c *HTTPCall, u *neturl.URL, host
 			value = string(data)
 		}
 	}
-	return map[string]any{"status": resp.StatusCode, "headers": headers, "body": value}, retry, nil
+	out = make(map[string]any, 3)
+	out["status"] = resp.StatusCode
+	out["headers"] = headers
+	out["body"] = value
+	return out, retry, nil
+}
+
+// maxPooledBody is the largest response buffer kept for reuse.
+const maxPooledBody = 64 << 10
+
+// isJSONResponse is IsJSONContentType for a response's Content-Type
+// values, without parsing the common forms: "application/json" followed
+// by parameters is JSON whether or not the parameters parse.
+func isJSONResponse(vs []string) bool {
+	if len(vs) == 0 {
+		return false
+	}
+	ct := vs[0]
+	if ct == "application/json" || strings.HasPrefix(ct, "application/json;") {
+		return true
+	}
+	return IsJSONContentType(ct)
+}
+
+// commonHeaderNames are the lower-case forms of the header names
+// responses usually carry, so that the output's headers map need not
+// make them anew for every response.
+var commonHeaderNames = func() map[string]string {
+	names := []string{"Accept-Ranges", "Access-Control-Allow-Credentials", "Access-Control-Allow-Headers",
+		"Access-Control-Allow-Methods", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers",
+		"Age", "Allow", "Cache-Control", "Connection", "Content-Disposition", "Content-Encoding",
+		"Content-Language", "Content-Length", "Content-Location", "Content-Range", "Content-Security-Policy",
+		"Content-Type", "Date", "Etag", "Expires", "Keep-Alive", "Last-Modified", "Link", "Location",
+		"Pragma", "Retry-After", "Server", "Set-Cookie", "Strict-Transport-Security", "Traceparent",
+		"Transfer-Encoding", "Vary", "Via", "Www-Authenticate", "X-Content-Type-Options", "X-Frame-Options",
+		"X-Request-Id", "X-Trace-Id", "X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"}
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[n] = strings.ToLower(n)
+	}
+	return m
+}()
+
+// lowerHeaderName is strings.ToLower(name), without allocating for the
+// common names or for names already in lower case.
+func lowerHeaderName(name string) string {
+	if l, ok := commonHeaderNames[name]; ok {
+		return l
+	}
+	return strings.ToLower(name)
 }
 
 // networkError says what went wrong without the URL's query, which may
