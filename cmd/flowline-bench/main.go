@@ -653,7 +653,7 @@ func report(o options, results []result, timings []timing, notes []string) strin
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (cmd/flowline-bench) on %s. wrk on 127.0.0.1, %d threads, %d connections, %s per measurement, all rows in one run on one machine (the load generator shares its cores with what it measures, so ratios matter more than absolute numbers). Each row is the median of %d interleaved measurements; the bundles of a workload run side by side, each under a path prefix of its own (/js, /go).\n\n",
 		time.Now().UTC().Format("2006-01-02"), o.threads, o.connections, o.duration, o.rounds)
 	b.WriteString("- W1: `GET /hello?name=` returning a greeting.\n- W2: conformance case 03's order transform (`POST /orders`).\n- W3: conformance case 08's two upstream calls to a local stub.\n\n" +
-		"The hand-written handlers (cmd/flowline-bench/workloads.go) do the same work as the flows, trace id included, " +
+		"The hand-written handlers (cmd/flowline-bench/handlers.go) do the same work as the flows, trace id included, " +
 		"served by a bare net/http server in a process of their own, as an instance is; the bundles also answer /healthz, " +
 		"/readyz and /metrics, count every request and set read timeouts. \"gateway\" rows go through the same gateway " +
 		"code, configured as the server's, in front of both. Server CPU per request is the CPU time of the serving " +
