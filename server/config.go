@@ -83,6 +83,12 @@ func (c Config) gatewayURL(actual string) string {
 	if c.GatewayURL != "" {
 		return c.GatewayURL
 	}
+	return localURL(actual)
+}
+
+// localURL is the URL of a listener on this machine: a wildcard address
+// is reached on 127.0.0.1.
+func localURL(actual string) string {
 	host, port, err := net.SplitHostPort(actual)
 	if err != nil {
 		return "http://" + actual

@@ -128,7 +128,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.gwSrv = gateway.NewServer("", s.gateway)
 	go func() { _ = s.apiSrv.Serve(apiLn) }()
 	go func() { _ = s.gwSrv.Serve(gwLn) }()
-	s.log.Info("listening", "api", "http://"+apiLn.Addr().String(), "gateway", s.gatewayURL)
+	s.log.Info("listening", "api", localURL(apiLn.Addr().String()), "gateway", s.gatewayURL)
 
 	wctx, cancel := context.WithCancel(context.Background())
 	s.stopWatch = cancel
