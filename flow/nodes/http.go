@@ -106,18 +106,7 @@ func (HTTPRequest) EmitJS(w *js.Writer, n *flow.Node) error {
 		return err
 	}
 	url := w.Expr("url", cfg.URL)
-	headers := "null"
-	if len(cfg.Headers) > 0 {
-		pairs := make([]string, len(cfg.Headers))
-		for j, h := range cfg.Headers {
-			pairs[j] = "[" + js.Quote(h.Name) + ", " + w.Expr(fmt.Sprintf("headers[%d].value", j), h.Value) + "]"
-		}
-		headers = "[" + strings.Join(pairs, ", ") + "]"
-	}
-	body := "null"
-	if strings.TrimSpace(cfg.Body) != "" {
-		body = w.Expr("body", cfg.Body)
-	}
+	headers, body := emitJSHeaders(w, cfg.Headers), emitJSBody(w, cfg.Body)
 	w.End(fmt.Sprintf("$.http(%d, %s, %s, %s)", i, url, headers, body), js.Quote(flow.PortOut))
 	return nil
 }
@@ -136,22 +125,7 @@ func (HTTPRequest) EmitGo(w *golang.Writer, n *flow.Node) error {
 	call := w.Prepared("call", "runtime.Must(runtime.NewHTTPCall("+spec+"))")
 	w.Line("url, err := x.Eval(%s)", w.Expr(cfg.URL, "url"))
 	w.CheckErr()
-	headers := "nil"
-	if len(cfg.Headers) > 0 {
-		pairs := make([]string, len(cfg.Headers))
-		for i, h := range cfg.Headers {
-			w.Line("h%d, err := x.Eval(%s)", i, w.Expr(h.Value, h.Name, fmt.Sprintf("header%d", i)))
-			w.CheckErr()
-			pairs[i] = fmt.Sprintf("{%s, h%d}", golang.Quote(h.Name), i)
-		}
-		headers = "[][2]any{" + strings.Join(pairs, ", ") + "}"
-	}
-	body := "nil"
-	if strings.TrimSpace(cfg.Body) != "" {
-		w.Line("body, err := x.Eval(%s)", w.Expr(cfg.Body, "body"))
-		w.CheckErr()
-		body = "body"
-	}
+	headers, body := emitGoHeaders(w, cfg.Headers), emitGoBody(w, cfg.Body)
 	w.Line("out, err := x.HTTPRequest(%s, url, %s, %s)", call, headers, body)
 	w.CheckErr()
 	w.Line("return out, %s, nil", golang.Quote(flow.PortOut))

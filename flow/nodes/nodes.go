@@ -6,6 +6,10 @@ package nodes
 import (
 	"fmt"
 	"sort"
+	"strings"
+
+	"github.com/flowline/flowline/codegen/golang"
+	"github.com/flowline/flowline/codegen/js"
 
 	"github.com/flowline/flowline/flow"
 )
@@ -61,4 +65,50 @@ func checkHeaders(c *flow.Checker, headers []NameValue) {
 		}
 		c.Expr(field+".value", h.Value)
 	}
+}
+
+// emitJSHeaders evaluates a header list for the JS target: an array of
+// [name, value] pairs, or null.
+func emitJSHeaders(w *js.Writer, headers []NameValue) string {
+	if len(headers) == 0 {
+		return "null"
+	}
+	pairs := make([]string, len(headers))
+	for i, h := range headers {
+		pairs[i] = "[" + js.Quote(h.Name) + ", " + w.Expr(fmt.Sprintf("headers[%d].value", i), h.Value) + "]"
+	}
+	return "[" + strings.Join(pairs, ", ") + "]"
+}
+
+// emitJSBody evaluates an optional body expression for the JS target.
+func emitJSBody(w *js.Writer, body string) string {
+	if strings.TrimSpace(body) == "" {
+		return "null"
+	}
+	return w.Expr("body", body)
+}
+
+// emitGoHeaders evaluates a header list for the Go target, in order, and
+// returns a [][2]any literal of name/value pairs, or nil.
+func emitGoHeaders(w *golang.Writer, headers []NameValue) string {
+	if len(headers) == 0 {
+		return "nil"
+	}
+	pairs := make([]string, len(headers))
+	for i, h := range headers {
+		w.Line("h%d, err := x.Eval(%s)", i, w.Expr(h.Value, h.Name, fmt.Sprintf("header%d", i)))
+		w.CheckErr()
+		pairs[i] = fmt.Sprintf("{%s, h%d}", golang.Quote(h.Name), i)
+	}
+	return "[][2]any{" + strings.Join(pairs, ", ") + "}"
+}
+
+// emitGoBody evaluates an optional body expression for the Go target.
+func emitGoBody(w *golang.Writer, body string) string {
+	if strings.TrimSpace(body) == "" {
+		return "nil"
+	}
+	w.Line("body, err := x.Eval(%s)", w.Expr(body, "body"))
+	w.CheckErr()
+	return "body"
 }

@@ -110,18 +110,7 @@ func (Response) EmitJS(w *js.Writer, n *flow.Node) error {
 	if src != "" {
 		status = w.Expr("status", src)
 	}
-	headers := "null"
-	if len(cfg.Headers) > 0 {
-		pairs := make([]string, len(cfg.Headers))
-		for i, h := range cfg.Headers {
-			pairs[i] = "[" + js.Quote(h.Name) + ", " + w.Expr(fmt.Sprintf("headers[%d].value", i), h.Value) + "]"
-		}
-		headers = "[" + strings.Join(pairs, ", ") + "]"
-	}
-	body := "null"
-	if strings.TrimSpace(cfg.Body) != "" {
-		body = w.Expr("body", cfg.Body)
-	}
+	headers, body := emitJSHeaders(w, cfg.Headers), emitJSBody(w, cfg.Body)
 	w.Respond(status, headers, body)
 	return nil
 }
@@ -143,21 +132,9 @@ func (Response) EmitGo(w *golang.Writer, n *flow.Node) error {
 		w.Line("status, err := x.Eval(%s)", w.Expr(src, "status"))
 		w.CheckErr()
 	}
-	headers := "nil"
-	if len(cfg.Headers) > 0 {
-		pairs := make([]string, len(cfg.Headers))
-		for i, h := range cfg.Headers {
-			w.Line("h%d, err := x.Eval(%s)", i, w.Expr(h.Value, h.Name, fmt.Sprintf("header%d", i)))
-			w.CheckErr()
-			pairs[i] = fmt.Sprintf("{%s, h%d}", golang.Quote(h.Name), i)
-		}
-		headers = "runtime.Headers([][2]any{" + strings.Join(pairs, ", ") + "})"
-	}
-	body := "nil"
-	if strings.TrimSpace(cfg.Body) != "" {
-		w.Line("body, err := x.Eval(%s)", w.Expr(cfg.Body, "body"))
-		w.CheckErr()
-		body = "body"
+	headers, body := emitGoHeaders(w, cfg.Headers), emitGoBody(w, cfg.Body)
+	if headers != "nil" {
+		headers = "runtime.Headers(" + headers + ")"
 	}
 	status := strconv.Itoa(code)
 	if src != "" {
