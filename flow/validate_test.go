@@ -10,30 +10,37 @@ import (
 	"github.com/flowline/flowline/flow/nodes"
 )
 
+// TestConformanceInvalid runs the shared invalid flows and the project's own.
 func TestConformanceInvalid(t *testing.T) {
-	dir, err := conformance.SharedDir()
+	shared, err := conformance.SharedDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases, err := conformance.LoadInvalid(dir)
+	own, err := conformance.OwnDir()
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatal("no invalid cases found")
 	}
 	reg := nodes.Registry()
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			d, err := flow.Parse(c.Flow)
-			if err != nil {
-				t.Fatalf("a well-formed document must parse: %v", err)
-			}
-			probs := flow.Validate(d, reg)
-			if diffs := conformance.CheckInvalid(c, probs); len(diffs) > 0 {
-				t.Error(strings.Join(diffs, "\n"))
-			}
-		})
+	for _, dir := range []string{shared, own} {
+		cases, err := conformance.LoadInvalid(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cases) == 0 {
+			t.Fatalf("no invalid cases in %s", dir)
+		}
+		for _, c := range cases {
+			t.Run(c.File, func(t *testing.T) {
+				d, err := flow.Parse(c.Flow)
+				if err != nil {
+					t.Fatalf("a well-formed document must parse: %v", err)
+				}
+				probs := flow.Validate(d, reg)
+				if diffs := conformance.CheckInvalid(c, probs); len(diffs) > 0 {
+					t.Error(strings.Join(diffs, "\n"))
+				}
+			})
+		}
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/flowline/flowline/codegen/js"
-	"github.com/flowline/flowline/conformance"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
 )
@@ -150,34 +149,6 @@ func TestPaletteChecks(t *testing.T) {
 		if !found {
 			t.Errorf("%s %s: no problem on %s mentioning %q; got %v", c.typ, c.config, c.field, c.message, probs)
 		}
-	}
-}
-
-// TestOwnInvalidCases runs the project's own invalid flows.
-func TestOwnInvalidCases(t *testing.T) {
-	dir, err := conformance.OwnDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases, err := conformance.LoadInvalid(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatal("no invalid cases of our own")
-	}
-	reg := nodes.Registry()
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			d, err := flow.Parse(c.Flow)
-			if err != nil {
-				t.Fatalf("a well-formed document must parse: %v", err)
-			}
-			probs := flow.Validate(d, reg)
-			if diffs := conformance.CheckInvalid(c, probs); len(diffs) > 0 {
-				t.Error(strings.Join(diffs, "\n"))
-			}
-		})
 	}
 }
 
