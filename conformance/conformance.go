@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -457,4 +458,31 @@ func CheckInvalid(c Invalid, got []flow.Problem) []string {
 		}
 	}
 	return diffs
+}
+
+// Send sends r to base and reads the whole answer.
+func Send(base string, r Request) (Response, error) {
+	req, err := r.HTTPRequest(base)
+	if err != nil {
+		return Response{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return Response{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Status: resp.StatusCode, Headers: resp.Header, Body: body}, nil
+}
+
+// EnvWith is the case's env with UPSTREAM set to the stub upstream's URL.
+func (c *Case) EnvWith(upstream string) map[string]string {
+	env := map[string]string{"UPSTREAM": upstream}
+	for k, v := range c.Env {
+		env[k] = v
+	}
+	return env
 }

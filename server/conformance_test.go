@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -36,10 +35,7 @@ func caseEnv(t *testing.T, c conformance.Case) (env, datasources map[string]stri
 	t.Helper()
 	stub := conformance.NewStub()
 	t.Cleanup(stub.Close)
-	env = map[string]string{"UPSTREAM": stub.URL}
-	for k, v := range c.Env {
-		env[k] = v
-	}
+	env = c.EnvWith(stub.URL)
 	datasources = map[string]string{}
 	if len(c.SetupSQL) > 0 {
 		dbURL, _ := storetest.Database(t, "postgres")
@@ -122,25 +118,18 @@ func gatewayRun(t *testing.T, ts *testServer, name string, c conformance.Case, t
 	ts.waitServes(first.Method, strings.SplitN(first.Path, "?", 2)[0])
 	var answers []conformance.Response
 	for i, ex := range c.Requests {
-		req, err := ex.Request.HTTPRequest(ts.GatewayURL())
+		got, err := conformance.Send(ts.GatewayURL(), ex.Request)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		got := conformance.Response{Status: resp.StatusCode, Headers: resp.Header, Body: body}
 		// Each run has its own stub upstream: compare answers without its address.
 		answers = append(answers, conformance.Response{Status: got.Status, Headers: got.Headers,
-			Body: []byte(strings.ReplaceAll(string(body), env["UPSTREAM"], "<upstream>"))})
+			Body: []byte(strings.ReplaceAll(string(got.Body), env["UPSTREAM"], "<upstream>"))})
 		var diffs []string
 		// Log lines reach the server asynchronously: poll briefly.
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			logs := deploymentLogs(t, ts, d.ID, resp.Header.Get("X-Trace-Id"))
+			logs := deploymentLogs(t, ts, d.ID, got.Headers.Get("X-Trace-Id"))
 			diffs = conformance.Check(ex.Expect, got, logs)
 			if len(diffs) == 0 || len(ex.Expect.Logs) == 0 || time.Now().After(deadline) {
 				break

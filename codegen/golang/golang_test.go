@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"go/parser"
 	"go/token"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -173,23 +171,13 @@ func TestConformanceBuilt(t *testing.T) {
 			t.Parallel()
 			stub := conformance.NewStub()
 			defer stub.Close()
-			env := map[string]string{"UPSTREAM": stub.URL}
-			for k, v := range c.Env {
-				env[k] = v
-			}
+			env := c.EnvWith(stub.URL)
 			inst := startInstance(t, filepath.Join(bin, c.Name), env)
 			for i, ex := range c.Requests {
-				req, err := ex.Request.HTTPRequest(inst.url)
+				got, err := conformance.Send(inst.url, ex.Request)
 				if err != nil {
 					t.Fatal(err)
 				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				got := conformance.Response{Status: resp.StatusCode, Headers: resp.Header, Body: body}
 				var diffs []string
 				deadline := time.Now().Add(5 * time.Second)
 				for {

@@ -2,8 +2,6 @@ package js_test
 
 import (
 	"flag"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -101,10 +99,7 @@ func TestConformanceDirect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			env := map[string]string{"UPSTREAM": stub.URL}
-			for k, v := range c.Env {
-				env[k] = v
-			}
+			env := c.EnvWith(stub.URL)
 			f, err := runtime.LoadBundle(files, runtime.Options{Env: env})
 			if err != nil {
 				t.Fatal(err)
@@ -113,17 +108,10 @@ func TestConformanceDirect(t *testing.T) {
 			srv := httptest.NewServer(f)
 			defer srv.Close()
 			for i, ex := range c.Requests {
-				req, err := ex.Request.HTTPRequest(srv.URL)
+				got, err := conformance.Send(srv.URL, ex.Request)
 				if err != nil {
 					t.Fatal(err)
 				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				got := conformance.Response{Status: resp.StatusCode, Headers: resp.Header, Body: body}
 				// Logs are checked through the test run and the deployment's log API.
 				ex.Expect.Logs = nil
 				if diffs := conformance.Check(ex.Expect, got, nil); len(diffs) > 0 {
