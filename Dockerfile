@@ -12,12 +12,14 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 COPY --from=web /src/web/dist ./web/dist
-RUN CGO_ENABLED=0 go build -o /out/flowline ./cmd/flowline
+# The runtime's dependencies' sources go into the binary, so that it
+# publishes Go bundles without a module cache.
+RUN go run ./codegen/build/vendorgen -o codegen/build/deps/vendor.zip \
+ && CGO_ENABLED=0 go build -o /out/flowline ./cmd/flowline
 
 FROM golang:1.26-bookworm
-# The Go toolchain and module cache stay in the image: publishing with
-# target go builds bundles offline against them.
+# The Go toolchain stays in the image: publishing with target go builds
+# bundles with it, offline, from the sources inside the binary.
 COPY --from=build /out/flowline /usr/local/bin/flowline
-COPY --from=build /root/go/pkg/mod /root/go/pkg/mod
 EXPOSE 8080 8081
 ENTRYPOINT ["flowline", "serve"]

@@ -6,6 +6,9 @@ GO      ?= go
 BIN     := bin/flowline
 WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json web/package.json -type f 2>/dev/null)
 GO_SRC  := $(shell find . -name '*.go' -not -path './web/node_modules/*' 2>/dev/null) go.mod go.sum
+# The sources of the runtime's dependencies, embedded so that the server
+# builds Go bundles with no module cache and no network.
+VENDOR_ZIP := codegen/build/deps/vendor.zip
 
 export FLOWLINE_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
@@ -16,8 +19,11 @@ run: build
 
 build: $(BIN)
 
-$(BIN): web/dist/index.html $(GO_SRC)
+$(BIN): web/dist/index.html $(VENDOR_ZIP) $(GO_SRC)
 	$(GO) build -o $(BIN) ./cmd/flowline
+
+$(VENDOR_ZIP): go.mod go.sum $(wildcard runtime/*.go flow/*.go) codegen/build/vendorgen/main.go
+	$(GO) run ./codegen/build/vendorgen -go "$(GO)" -o $@
 
 web: web/dist/index.html
 
@@ -30,9 +36,9 @@ web/dist/index.html: web/node_modules/.installed $(WEB_SRC)
 
 test: test-go test-web
 
-test-go: web/dist/index.html
+test-go: $(BIN)
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	FLOWLINE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 25m ./...
 	$(GO) test -count=1 -race -timeout 10m ./runtime/... ./deploy/... ./server/gateway/...
 
 test-web: build
@@ -51,4 +57,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZTIME) ./codegen/golang
 
 clean:
-	rm -rf bin web/dist/assets web/dist/index.html web/node_modules
+	rm -rf bin web/dist/assets web/dist/index.html web/node_modules $(VENDOR_ZIP)

@@ -121,7 +121,7 @@ func validate(files []string, stdout, stderr io.Writer) int {
 		for _, p := range probs {
 			fmt.Fprintf(stdout, "%s: %s\n", name, p)
 		}
-		if len(probs) > 0 {
+		if len(flow.Errors(probs)) > 0 {
 			code = 1
 		} else {
 			fmt.Fprintf(stdout, "%s: ok\n", name)

@@ -34,10 +34,10 @@ type Port struct {
 	From, Port string
 }
 
-// NewPlan validates d and orders its nodes. It refuses an invalid flow with
-// a *flow.ValidationError listing every problem.
+// NewPlan validates d and orders its nodes. It refuses a flow with errors
+// with a *flow.ValidationError listing every problem, warnings included.
 func NewPlan(d *flow.Document, r *flow.Registry, version int, target string) (*Plan, error) {
-	if probs := flow.Validate(d, r); len(probs) > 0 {
+	if probs := flow.Validate(d, r); len(flow.Errors(probs)) > 0 {
 		return nil, &flow.ValidationError{Problems: probs}
 	}
 	order, err := flow.Order(d)

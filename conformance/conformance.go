@@ -447,7 +447,11 @@ func CheckInvalid(c Invalid, got []flow.Problem) []string {
 	for _, w := range c.ExpectErrors {
 		found := false
 		for _, p := range got {
-			m := map[string]any{"node": p.Node, "field": p.Field, "message": p.Message}
+			sev := flow.SeverityError
+			if p.Warning() {
+				sev = flow.SeverityWarning
+			}
+			m := map[string]any{"node": p.Node, "field": p.Field, "message": p.Message, "severity": string(sev)}
 			if matchSubset(w, m) == nil {
 				found = true
 				break

@@ -15,6 +15,42 @@ type Problem struct {
 	Node    string `json:"node"`
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// Severity is SeverityError (the zero value reads as one) or
+	// SeverityWarning: a setting that has no effect, never a reason to
+	// refuse a save or a publish.
+	Severity Severity `json:"severity"`
+}
+
+// Severity says whether a problem stops a publish.
+type Severity string
+
+// The severities of a Problem.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+)
+
+// Warning reports whether p is only a warning.
+func (p Problem) Warning() bool { return p.Severity == SeverityWarning }
+
+// MarshalJSON always writes the severity, "error" when it was left unset.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem
+	if p.Severity == "" {
+		p.Severity = SeverityError
+	}
+	return json.Marshal(plain(p))
+}
+
+// Errors returns the problems of probs that are errors, dropping warnings.
+func Errors(probs []Problem) []Problem {
+	var out []Problem
+	for _, p := range probs {
+		if !p.Warning() {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (p Problem) String() string {
@@ -51,6 +87,12 @@ type Checker struct {
 // Errorf reports a problem with field of the checked node.
 func (c *Checker) Errorf(field, format string, args ...any) {
 	*c.problems = append(*c.problems, Problem{Node: c.node.ID, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Warnf reports a setting of field that has no effect: a warning, which
+// does not stop a publish.
+func (c *Checker) Warnf(field, format string, args ...any) {
+	*c.problems = append(*c.problems, Problem{Node: c.node.ID, Field: field, Message: fmt.Sprintf(format, args...), Severity: SeverityWarning})
 }
 
 // Decode decodes the node's config into v, refusing unknown fields. It
@@ -176,6 +218,7 @@ func pathAt(raw []byte, off int64) string {
 
 // Validate returns every problem of d against the node types in r, in a
 // stable order: document, then nodes in order, then edges and graph shape.
+// Warnings are among them; Errors keeps those that stop a publish.
 func Validate(d *Document, r *Registry) []Problem {
 	var probs []Problem
 	probs = append(probs, d.checkStorable()...)

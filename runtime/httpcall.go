@@ -51,11 +51,10 @@ func (s HTTPSpec) Check() map[string]string {
 	if s.TimeoutMS < 0 || s.TimeoutMS > MaxHTTPTimeoutMS {
 		probs["timeout_ms"] = fmt.Sprintf("timeout_ms %d must be between 1 and %d (0 or absent means %d)", s.TimeoutMS, MaxHTTPTimeoutMS, DefaultHTTPTimeout.Milliseconds())
 	}
-	switch {
-	case s.Retries < 0 || s.Retries > MaxHTTPRetries:
+	// Retries on a method that is never retried are allowed and have no
+	// effect (FLOW-FORMAT.md); validation warns about them.
+	if s.Retries < 0 || s.Retries > MaxHTTPRetries {
 		probs["retries"] = fmt.Sprintf("retries %d must be between 0 and %d", s.Retries, MaxHTTPRetries)
-	case s.Retries > 0 && !slices.Contains(RetryMethods, s.Method):
-		probs["retries"] = fmt.Sprintf("a %s is never retried: retries apply only to %s", s.Method, strings.Join(RetryMethods, ", "))
 	}
 	return probs
 }
@@ -72,7 +71,10 @@ func NewHTTPCall(s HTTPSpec) (*HTTPCall, error) {
 	if probs := s.Check(); len(probs) > 0 {
 		return nil, fmt.Errorf("http.request: %s", joinProblems(probs))
 	}
-	c := &HTTPCall{method: s.Method, timeout: DefaultHTTPTimeout, retries: s.Retries}
+	c := &HTTPCall{method: s.Method, timeout: DefaultHTTPTimeout}
+	if slices.Contains(RetryMethods, s.Method) {
+		c.retries = s.Retries // on other methods, retries have no effect
+	}
 	if s.TimeoutMS > 0 {
 		c.timeout = time.Duration(s.TimeoutMS) * time.Millisecond
 	}

@@ -169,6 +169,67 @@ func TestPublishInvalidListsEveryProblem(t *testing.T) {
 	ts.must(400, "POST", "/api/v1/flows/broken/versions", `{"target": `, nil)
 }
 
+// TestPublishRevision: a publish names the revision the user saw; a stale
+// one is refused, and each version records its revision and carries its
+// own number. Warnings are reported and do not stop the publish.
+func TestPublishRevision(t *testing.T) {
+	ts := start(t, "sqlite")
+	doc := func(status int) string {
+		return fmt.Sprintf(`{"version": 1, "name": "rev", "nodes": [
+	 {"id": "start", "type": "trigger.http", "config": {"method": "POST", "path": "/rev"}},
+	 {"id": "call", "type": "http.request", "config": {"method": "POST", "url": "\"http://127.0.0.1:9/x\"", "retries": 2}},
+	 {"id": "done", "type": "response", "config": {"status": %d}}],
+	 "edges": [{"from": "start", "to": "call"}, {"from": "call", "to": "done"}, {"from": "call", "to": "done", "port": "error"}]}`, status)
+	}
+	ts.must(201, "POST", "/api/v1/flows", doc(200), nil)
+	var v struct {
+		Errors []map[string]string `json:"errors"`
+	}
+	ts.must(200, "POST", "/api/v1/flows/rev/validate", nil, &v)
+	if len(v.Errors) != 1 || v.Errors[0]["severity"] != "warning" || v.Errors[0]["field"] != "retries" || v.Errors[0]["node"] != "call" {
+		t.Fatalf("validate: %v, want one warning on call.retries", v.Errors)
+	}
+	type version struct {
+		Version  int `json:"version"`
+		Revision int `json:"revision"`
+	}
+	var v1 version
+	ts.must(201, "POST", "/api/v1/flows/rev/versions", `{"target": "js", "revision": 1}`, &v1)
+	if v1 != (version{1, 1}) {
+		t.Fatalf("published %+v, want version 1 from revision 1", v1)
+	}
+	ts.must(200, "PUT", "/api/v1/flows/rev", doc(201), nil, "If-Match", "1")
+	var e struct {
+		Error    string `json:"error"`
+		Revision int    `json:"revision"`
+	}
+	ts.must(409, "POST", "/api/v1/flows/rev/versions", `{"target": "js", "revision": 1}`, &e)
+	if e.Revision != 2 || !strings.Contains(e.Error, "revision 2") {
+		t.Fatalf("stale publish: %+v", e)
+	}
+	ts.must(400, "POST", "/api/v1/flows/rev/versions", `{"target": "js", "revision": -1}`, nil)
+	var v2 version
+	ts.must(201, "POST", "/api/v1/flows/rev/versions", `{"target": "js", "revision": 2}`, &v2)
+	if v2 != (version{2, 2}) {
+		t.Fatalf("published %+v, want version 2 from revision 2", v2)
+	}
+	var list []version
+	ts.must(200, "GET", "/api/v1/flows/rev/versions", nil, &list)
+	if len(list) != 2 || list[0] != v2 || list[1] != v1 {
+		t.Fatalf("versions %+v", list)
+	}
+	var got struct {
+		Files map[string]string `json:"files"`
+	}
+	ts.must(200, "GET", "/api/v1/flows/rev/versions/2", nil, &got)
+	var m struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(got.Files["manifest.json"]), &m); err != nil || m.Version != 2 {
+		t.Fatalf("manifest of version 2 says version %d (%v)", m.Version, err)
+	}
+}
+
 func TestNodeTypes(t *testing.T) {
 	ts := start(t, "sqlite")
 	var specs []map[string]any
@@ -214,7 +275,7 @@ func TestDeployLifecycle(t *testing.T) {
 	ts.must(201, "POST", "/api/v1/flows/greet/deployments", `{}`, &d2)
 	ts.waitRunning(d2.ID)
 	waitFor(t, func() bool {
-		body := get(t, ts.GatewayURL()+"/greet/ann")
+		body := get(t, ts.gateway+"/greet/ann")
 		return strings.Contains(body, `"v":2`)
 	})
 	var deps []deployment
@@ -227,12 +288,12 @@ func TestDeployLifecycle(t *testing.T) {
 	var d3 deployment
 	ts.must(201, "POST", "/api/v1/flows/greet/deployments", `{"version": 1}`, &d3)
 	ts.waitRunning(d3.ID)
-	waitFor(t, func() bool { return strings.Contains(get(t, ts.GatewayURL()+"/greet/ann"), `"v":1`) })
+	waitFor(t, func() bool { return strings.Contains(get(t, ts.gateway+"/greet/ann"), `"v":1`) })
 
 	// Undeploy: the endpoint goes away, the flow can be deleted.
 	ts.must(204, "DELETE", "/api/v1/deployments/"+d3.ID, nil, nil)
 	waitFor(t, func() bool {
-		resp, err := http.Get(ts.GatewayURL() + "/greet/ann")
+		resp, err := http.Get(ts.gateway + "/greet/ann")
 		if err != nil {
 			return false
 		}
@@ -255,7 +316,7 @@ func TestGatewayBodyLimit(t *testing.T) {
 	ts.waitRunning(d.ID)
 	ts.waitServes("POST", "/echo")
 	big := strings.Repeat("x", 1<<20+1)
-	resp, err := http.Post(ts.GatewayURL()+"/echo", "text/plain", strings.NewReader(big))
+	resp, err := http.Post(ts.gateway+"/echo", "text/plain", strings.NewReader(big))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +325,7 @@ func TestGatewayBodyLimit(t *testing.T) {
 	if resp.StatusCode != 413 || !strings.Contains(string(body), "larger than") || resp.Header.Get("X-Trace-Id") == "" {
 		t.Fatalf("oversized body: %d %s", resp.StatusCode, body)
 	}
-	resp, err = http.Post(ts.GatewayURL()+"/echo", "text/plain", strings.NewReader(big[:1000]))
+	resp, err = http.Post(ts.gateway+"/echo", "text/plain", strings.NewReader(big[:1000]))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,9 @@ package server
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -73,6 +75,32 @@ func FromEnv(c Config, getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s: %q is not a positive number of bytes", EnvMaxBody, v)
 		}
 		c.MaxBody = n
+	}
+	return c, nil
+}
+
+// Resolve makes every path of c absolute, against the working directory
+// of the moment, so that nothing the server later starts in another
+// directory (a go build, an instance) reads a relative path wrongly.
+func (c Config) Resolve() (Config, error) {
+	for _, p := range []*string{&c.DataDir, &c.WebDir} {
+		if *p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return c, fmt.Errorf("resolve %q: %w", *p, err)
+		}
+		*p = abs
+	}
+	// A go command given as a path (./go, bin/go) is resolved too; a bare
+	// name is looked up on PATH when it is used.
+	if strings.ContainsRune(c.GoCommand, filepath.Separator) && !filepath.IsAbs(c.GoCommand) {
+		abs, err := filepath.Abs(c.GoCommand)
+		if err != nil {
+			return c, fmt.Errorf("resolve %q: %w", c.GoCommand, err)
+		}
+		c.GoCommand = abs
 	}
 	return c, nil
 }

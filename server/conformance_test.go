@@ -118,7 +118,7 @@ func gatewayRun(t *testing.T, ts *testServer, name string, c conformance.Case, t
 	ts.waitServes(first.Method, strings.SplitN(first.Path, "?", 2)[0])
 	var answers []conformance.Response
 	for i, ex := range c.Requests {
-		got, err := conformance.Send(ts.GatewayURL(), ex.Request)
+		got, err := conformance.Send(ts.gateway, ex.Request)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,7 +222,7 @@ func TestLogsFollow(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 		t.Fatalf("content type %q", ct)
 	}
-	get(t, ts.GatewayURL()+"/noisy?n=42")
+	get(t, ts.gateway+"/noisy?n=42")
 	buf := make([]byte, 0, 4096)
 	tmp := make([]byte, 1024)
 	for !strings.Contains(string(buf), "hi 42") {

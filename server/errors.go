@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"github.com/flowline/flowline/codegen/build"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -51,6 +52,8 @@ func errorBody(err error) (int, gin.H) {
 		return http.StatusBadRequest, gin.H{"error": de.Error(), "details": de.Problems}
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity, gin.H{"error": "the flow is not valid", "details": ve.Problems}
+	case errors.Is(err, build.ErrUnavailable):
+		return http.StatusUnprocessableEntity, gin.H{"error": err.Error(), "details": []any{}}
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, gin.H{"error": "request body too large", "details": []any{}}
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, deploy.ErrNotFound):

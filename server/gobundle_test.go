@@ -49,23 +49,7 @@ func noGoEmitter(reg *flow.Registry, c conformance.Case) []string {
 func startWith(t *testing.T, edit func(*server.Config)) *testServer {
 	t.Helper()
 	url, dir := storetest.Database(t, "sqlite")
-	cfg := server.Defaults()
-	cfg.Addr, cfg.GatewayAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.DatabaseURL, cfg.DataDir = url, dir
-	cfg.HostCommand = []string{os.Args[0]}
-	cfg.HostEnv = []string{hostEnv + "=1"}
-	edit(&cfg)
-	ctx := context.Background()
-	s, err := server.New(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{Server: s, t: t, api: "http://" + s.APIAddr(), url: url, dataDir: dir}
-	t.Cleanup(ts.stop)
-	return ts
+	return startOn(t, url, dir, edit)
 }
 
 const helloGoFlow = `{"version": 1, "name": "hello-go", "nodes": [
@@ -133,7 +117,7 @@ func TestPublishGoStream(t *testing.T) {
 	ts.must(201, "POST", "/api/v1/flows/hello-go/deployments", `{}`, &d)
 	ts.waitRunning(d.ID)
 	ts.waitServes("GET", "/hello-go")
-	if body := get(t, ts.GatewayURL()+"/hello-go?name=go"); !strings.Contains(body, `"hi go"`) {
+	if body := get(t, ts.gateway+"/hello-go?name=go"); !strings.Contains(body, `"hi go"`) {
 		t.Fatalf("gateway answered %s", body)
 	}
 	var st struct {
@@ -153,16 +137,31 @@ func TestPublishGoStream(t *testing.T) {
 }
 
 // TestPublishGoWithoutToolchain refuses target go clearly when there is no
-// go command.
+// go command: /info says so before anyone publishes, and a publish is a
+// 422 that names what is missing, as JSON and as a stream.
 func TestPublishGoWithoutToolchain(t *testing.T) {
 	ts := startWith(t, func(c *server.Config) { c.GoCommand = filepath.Join(t.TempDir(), "no-such-go") })
 	ts.must(201, "POST", "/api/v1/flows", helloGoFlow, nil)
+	var info struct {
+		BundleTargets []struct {
+			Name      string `json:"name"`
+			Available bool   `json:"available"`
+			Reason    string `json:"reason"`
+		} `json:"bundle_targets"`
+	}
+	ts.must(200, "GET", "/api/v1/info", nil, &info)
+	if len(info.BundleTargets) != 2 || !info.BundleTargets[0].Available || info.BundleTargets[1].Name != "go" ||
+		info.BundleTargets[1].Available || !strings.Contains(info.BundleTargets[1].Reason, "not installed") {
+		t.Fatalf("bundle targets %+v, want js available and go not, with why", info.BundleTargets)
+	}
 	var e struct {
 		Error string `json:"error"`
 	}
-	ts.must(503, "POST", "/api/v1/flows/hello-go/versions", `{"target": "go"}`, &e)
-	if !strings.Contains(e.Error, "Go toolchain") || !strings.Contains(e.Error, "FLOWLINE_GO") {
-		t.Fatalf("error %q does not say what is missing", e.Error)
+	for _, accept := range []string{"application/json", "text/event-stream"} {
+		ts.must(422, "POST", "/api/v1/flows/hello-go/versions", `{"target": "go"}`, &e, "Accept", accept)
+		if !strings.Contains(e.Error, "Go toolchain") || !strings.Contains(e.Error, "FLOWLINE_GO") {
+			t.Fatalf("error %q does not say what is missing", e.Error)
+		}
 	}
 	var vs []any
 	ts.must(200, "GET", "/api/v1/flows/hello-go/versions", nil, &vs)
@@ -175,7 +174,8 @@ func TestPublishGoWithoutToolchain(t *testing.T) {
 // output and the generated source, as JSON and as a stream.
 func TestPublishGoBuildFailure(t *testing.T) {
 	fake := filepath.Join(t.TempDir(), "go")
-	script := "#!/bin/sh\necho 'main.go:1:1: something broke' >&2\nexit 1\n"
+	// A go command that is recent enough but whose builds fail.
+	script := "#!/bin/sh\nif [ \"$1\" = env ]; then echo go1.99.0; exit 0; fi\necho 'main.go:1:1: something broke' >&2\nexit 1\n"
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestGoRolloutAndRestart(t *testing.T) {
 			var d2 deployment
 			ts.must(201, "POST", "/api/v1/flows/greet/deployments", `{}`, &d2)
 			ts.waitRunning(d2.ID)
-			waitFor(t, func() bool { return strings.Contains(get(t, ts.GatewayURL()+"/greet"), `"v":2`) })
+			waitFor(t, func() bool { return strings.Contains(get(t, ts.gateway+"/greet"), `"v":2`) })
 			ts.stop()
 
 			ts2 := startOn(t, ts.url, ts.dataDir)

@@ -29,12 +29,13 @@ func TestMain(m *testing.M) {
 }
 
 type testServer struct {
-	*server.Server
-	t       *testing.T
-	api     string
-	url     string // database URL
-	dataDir string
-	once    sync.Once
+	*server.Server // nil for a server run as a process of its own
+	t              *testing.T
+	api            string
+	gateway        string // the gateway's base URL
+	url            string // database URL
+	dataDir        string
+	once           sync.Once
 }
 
 // start runs a server on a fresh database of the given kind.
@@ -47,14 +48,18 @@ func start(t *testing.T, kind string) *testServer {
 	return startOn(t, url, dir)
 }
 
-// startOn runs a server on an existing database and data directory.
-func startOn(t *testing.T, url, dir string) *testServer {
+// startOn runs a server on an existing database and data directory, with
+// its configuration changed by edits.
+func startOn(t *testing.T, url, dir string, edits ...func(*server.Config)) *testServer {
 	t.Helper()
 	cfg := server.Defaults()
 	cfg.Addr, cfg.GatewayAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.DatabaseURL, cfg.DataDir = url, dir
 	cfg.HostCommand = []string{os.Args[0]}
 	cfg.HostEnv = []string{hostEnv + "=1"}
+	for _, edit := range edits {
+		edit(&cfg)
+	}
 	ctx := context.Background()
 	s, err := server.New(ctx, cfg, nil)
 	if err != nil {
@@ -63,7 +68,7 @@ func startOn(t *testing.T, url, dir string) *testServer {
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: s, t: t, api: "http://" + s.APIAddr(), url: url, dataDir: dir}
+	ts := &testServer{Server: s, t: t, api: "http://" + s.APIAddr(), gateway: s.GatewayURL(), url: url, dataDir: dir}
 	t.Cleanup(ts.stop)
 	return ts
 }
@@ -161,7 +166,7 @@ func (ts *testServer) waitServes(method, path string) {
 	ts.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		req, _ := http.NewRequest(method, ts.GatewayURL()+path, nil)
+		req, _ := http.NewRequest(method, ts.gateway+path, nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()

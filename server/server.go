@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
@@ -63,6 +64,10 @@ type Server struct {
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := cfg.Resolve()
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -219,12 +224,25 @@ func (s *Server) routes() http.Handler {
 	return r
 }
 
+// bundleTarget is a publish target and whether this server can build it.
+type bundleTarget struct {
+	Name      string `json:"name"`
+	Available bool   `json:"available"`
+	Reason    string `json:"reason,omitempty"` // why not, in words a user can act on
+}
+
 func (s *Server) info(c *gin.Context) {
 	targets := make([]string, 0, len(s.targets))
 	for name := range s.targets {
 		targets = append(targets, name)
 	}
-	c.PureJSON(http.StatusOK, gin.H{"version": Version, "gateway_url": s.gatewayURL, "targets": targets})
+	sort.Strings(targets)
+	goTarget := bundleTarget{Name: "go", Available: true}
+	if err := s.gobuild.Available(c.Request.Context()); err != nil {
+		goTarget = bundleTarget{Name: "go", Reason: err.Error()}
+	}
+	c.PureJSON(http.StatusOK, gin.H{"version": Version, "gateway_url": s.gatewayURL, "targets": targets,
+		"bundle_targets": []bundleTarget{{Name: "js", Available: true}, goTarget}})
 }
 
 func (s *Server) nodeTypes(c *gin.Context) {

@@ -26,7 +26,8 @@ import (
 // versionStore is what publishing needs of the store.
 type versionStore interface {
 	GetFlow(ctx context.Context, name string) (*store.Flow, error)
-	CreateVersion(ctx context.Context, flowName, target string, doc []byte, files map[string][]byte) (*store.Version, error)
+	ReserveVersion(ctx context.Context, flowName string) (int, error)
+	CreateVersion(ctx context.Context, nv store.NewVersion) (*store.Version, error)
 	ListVersions(ctx context.Context, flowName string) ([]store.Version, error)
 	GetVersion(ctx context.Context, flowName string, number int) (*store.Version, error)
 }
@@ -38,16 +39,21 @@ type versionsAPI struct {
 
 type versionView struct {
 	Version   int       `json:"version"`
+	Revision  int       `json:"revision"` // the flow revision it was built from
 	Target    string    `json:"target"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 func viewVersion(v *store.Version) versionView {
-	return versionView{Version: v.Number, Target: v.Target, CreatedAt: v.CreatedAt}
+	return versionView{Version: v.Number, Revision: v.Revision, Target: v.Target, CreatedAt: v.CreatedAt}
 }
 
 type publishRequest struct {
 	Target string `json:"target"`
+	// Revision is the flow revision the user saw; a publish of anything
+	// else is refused, so a concurrent save is never published unseen.
+	// Absent (0) publishes the current revision, for scripts.
+	Revision int `json:"revision"`
 }
 
 // publish validates the saved draft, generates its bundle (and, for target
@@ -70,8 +76,19 @@ func (a versionsAPI) publish(c *gin.Context) {
 		fail(c, errStatus(http.StatusBadRequest, fmt.Sprintf("target %q is not available; use js or go", req.Target)))
 		return
 	}
+	if req.Revision < 0 {
+		fail(c, errStatus(http.StatusBadRequest, "revision must be a positive number"))
+		return
+	}
+	if req.Target == "go" {
+		// Said at once, before anything is generated or streamed.
+		if err := a.s.gobuild.Available(c.Request.Context()); err != nil {
+			fail(c, err)
+			return
+		}
+	}
 	if !acceptsEventStream(c.GetHeader("Accept")) {
-		v, err := a.publishVersion(c.Request.Context(), name, req.Target, io.Discard)
+		v, err := a.publishVersion(c.Request.Context(), name, req, io.Discard)
 		if err != nil {
 			fail(c, err)
 			return
@@ -85,7 +102,7 @@ func (a versionsAPI) publish(c *gin.Context) {
 	c.Header("X-Accel-Buffering", "no")
 	c.Status(http.StatusOK)
 	ev := &eventWriter{w: c.Writer, flush: c.Writer.Flush}
-	v, err := a.publishVersion(c.Request.Context(), name, req.Target, ev)
+	v, err := a.publishVersion(c.Request.Context(), name, req, ev)
 	if err != nil {
 		status, body := errorBody(err)
 		if status >= 500 {
@@ -99,7 +116,9 @@ func (a versionsAPI) publish(c *gin.Context) {
 }
 
 // publishVersion does the work of publish, writing progress lines to log.
-func (a versionsAPI) publishVersion(ctx context.Context, name, target string, log io.Writer) (*store.Version, error) {
+// The version number is reserved before the bundle is generated, so the
+// number baked into it is the one it is stored under.
+func (a versionsAPI) publishVersion(ctx context.Context, name string, req publishRequest, log io.Writer) (*store.Version, error) {
 	mu, _ := a.s.publishMu.LoadOrStore(name, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
@@ -108,30 +127,36 @@ func (a versionsAPI) publishVersion(ctx context.Context, name, target string, lo
 	if err != nil {
 		return nil, fmt.Errorf("publish %s: %w", name, err)
 	}
+	if req.Revision != 0 && req.Revision != f.Revision {
+		return nil, &apiError{Status: http.StatusConflict,
+			Message: fmt.Sprintf("flow %s is at revision %d, not %d: it was saved since; load it again and publish what you see", name, f.Revision, req.Revision),
+			Extra:   gin.H{"revision": f.Revision}}
+	}
 	d, err := flow.Parse(f.Document)
 	if err != nil {
 		return nil, err
 	}
-	next := 1
-	if vs, err := a.store.ListVersions(ctx, name); err == nil && len(vs) > 0 {
-		next = vs[0].Number + 1
+	if probs := flow.Validate(d, a.s.registry); len(flow.Errors(probs)) > 0 {
+		return nil, &flow.ValidationError{Problems: probs} // before a number is used up
+	}
+	number, err := a.store.ReserveVersion(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("publish %s: %w", name, err)
 	}
 	var files map[string][]byte
-	switch target {
+	switch req.Target {
 	case "js":
-		files, err = js.Generate(d, a.s.registry, next)
+		files, err = js.Generate(d, a.s.registry, number)
 	case "go":
-		files, err = a.buildGo(ctx, d, next, log)
+		files, err = a.buildGo(ctx, d, number, log)
 	}
 	if err != nil {
 		return nil, err
 	}
-	v, err := a.store.CreateVersion(ctx, name, target, f.Document, files)
+	v, err := a.store.CreateVersion(ctx, store.NewVersion{Flow: name, Number: number, Revision: f.Revision,
+		Target: req.Target, Document: f.Document, Files: files})
 	if err != nil {
 		return nil, fmt.Errorf("publish %s: %w", name, err)
-	}
-	if v.Number != next {
-		a.s.log.Warn("version number raced with another server", "flow", name, "expected", next, "got", v.Number)
 	}
 	return v, nil
 }
@@ -157,10 +182,6 @@ func (a versionsAPI) buildGo(ctx context.Context, d *flow.Document, version int,
 			return nil, &apiError{Status: http.StatusInternalServerError,
 				Message: fmt.Sprintf("building flow %s version %d failed: %v", d.Name, version, be.Err),
 				Extra:   gin.H{"build_log": be.Log, "source": string(files[golang.MainFile])}}
-		}
-		if errors.Is(err, build.ErrNoGo) {
-			return nil, &apiError{Status: http.StatusServiceUnavailable,
-				Message: fmt.Sprintf("target go is not available on this server: %v", err)}
 		}
 		return nil, fmt.Errorf("build flow %s version %d: %w", d.Name, version, err)
 	}

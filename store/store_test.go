@@ -198,7 +198,7 @@ func TestRename(t *testing.T) {
 		ctx := t.Context()
 		f := mustCreate(t, s, "old")
 		mustCreate(t, s, "other")
-		v, err := s.CreateVersion(ctx, "old", "js", doc("old", 1), map[string][]byte{"main.js": []byte("x")})
+		v, err := s.CreateVersion(ctx, store.NewVersion{Flow: "old", Target: "js", Document: doc("old", 1), Files: map[string][]byte{"main.js": []byte("x")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +240,7 @@ func TestRename(t *testing.T) {
 			t.Fatalf("ListDeployments(new) = %+v, %v", list, err)
 		}
 		// The next publish continues the numbering.
-		v2, err := s.CreateVersion(ctx, "new", "go", doc("new", 2), nil)
+		v2, err := s.CreateVersion(ctx, store.NewVersion{Flow: "new", Target: "go", Document: doc("new", 2)})
 		if err != nil || v2.Number != 2 {
 			t.Fatalf("CreateVersion after rename = %+v, %v", v2, err)
 		}
@@ -305,7 +305,7 @@ func TestVersions(t *testing.T) {
 			wg.Go(func() {
 				<-start
 				files := map[string][]byte{"main.js": fmt.Appendf(nil, "// %d", i)}
-				versions[i], errs[i] = s.CreateVersion(ctx, "f", "js", doc("f", i), files)
+				versions[i], errs[i] = s.CreateVersion(ctx, store.NewVersion{Flow: "f", Target: "js", Document: doc("f", i), Files: files})
 			})
 		}
 		close(start)
@@ -349,7 +349,7 @@ func TestVersions(t *testing.T) {
 		}
 
 		// Numbering is per flow.
-		g1, err := s.CreateVersion(ctx, "g", "go", doc("g", 1), nil)
+		g1, err := s.CreateVersion(ctx, store.NewVersion{Flow: "g", Target: "go", Document: doc("g", 1)})
 		if err != nil || g1.Number != 1 {
 			t.Fatalf("first version of g = %+v, %v", g1, err)
 		}
@@ -363,7 +363,7 @@ func TestVersions(t *testing.T) {
 		wantErr(t, "GetVersion(missing flow)", err, store.ErrNotFound)
 		_, err = s.ListVersions(ctx, "missing")
 		wantErr(t, "ListVersions(missing flow)", err, store.ErrNotFound)
-		_, err = s.CreateVersion(ctx, "missing", "js", doc("x", 1), nil)
+		_, err = s.CreateVersion(ctx, store.NewVersion{Flow: "missing", Target: "js", Document: doc("x", 1)})
 		wantErr(t, "CreateVersion(missing flow)", err, store.ErrNotFound)
 	})
 }
@@ -392,7 +392,7 @@ func TestBundleBytes(t *testing.T) {
 			rng.Read(huge)
 			files["huge"] = huge
 		}
-		v, err := s.CreateVersion(ctx, "f", "go", doc("f", 1), files)
+		v, err := s.CreateVersion(ctx, store.NewVersion{Flow: "f", Target: "go", Document: doc("f", 1), Files: files})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,20 +412,71 @@ func TestBundleBytes(t *testing.T) {
 	})
 }
 
+// TestReserveVersion: a publisher reserves its number before it generates
+// the bundle; concurrent reservations get distinct numbers, a number never
+// reserved is refused, a reserved one is stored once, and a failed publish
+// leaves a gap rather than a reused number.
+func TestReserveVersion(t *testing.T) {
+	eachKind(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		mustCreate(t, s, "f")
+		const n = 8
+		got := make([]int, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i], errs[i] = s.ReserveVersion(ctx, "f")
+			}()
+		}
+		wg.Wait()
+		seen := map[int]bool{}
+		for i := range n {
+			if errs[i] != nil || got[i] < 1 || got[i] > n || seen[got[i]] {
+				t.Fatalf("ReserveVersion: %v, %v", got, errs)
+			}
+			seen[got[i]] = true
+		}
+		if _, err := s.CreateVersion(ctx, store.NewVersion{Flow: "f", Number: n + 1, Target: "js", Document: doc("f", 1)}); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("CreateVersion(unreserved) = %v, want ErrConflict", err)
+		}
+		v, err := s.CreateVersion(ctx, store.NewVersion{Flow: "f", Number: 3, Revision: 1, Target: "js", Document: doc("f", 1)})
+		if err != nil || v.Number != 3 || v.Revision != 1 {
+			t.Fatalf("CreateVersion(3) = %+v, %v", v, err)
+		}
+		if _, err := s.CreateVersion(ctx, store.NewVersion{Flow: "f", Number: 3, Target: "js", Document: doc("f", 1)}); err == nil {
+			t.Fatal("version 3 stored twice")
+		}
+		next, err := s.CreateVersion(ctx, store.NewVersion{Flow: "f", Target: "js", Document: doc("f", 1)})
+		if err != nil || next.Number != n+1 {
+			t.Fatalf("CreateVersion(next) = %+v, %v; want number %d", next, err, n+1)
+		}
+		vs, err := s.ListVersions(ctx, "f")
+		if err != nil || len(vs) != 2 || vs[1].Revision != 1 {
+			t.Fatalf("ListVersions = %+v, %v", vs, err)
+		}
+		if _, err := s.ReserveVersion(ctx, "missing"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("ReserveVersion(missing) = %v", err)
+		}
+	})
+}
+
 func TestDeployments(t *testing.T) {
 	eachKind(t, func(t *testing.T, s *store.Store) {
 		ctx := t.Context()
 		f := mustCreate(t, s, "f")
 		mustCreate(t, s, "g")
-		v1, err := s.CreateVersion(ctx, "f", "js", doc("f", 1), nil)
+		v1, err := s.CreateVersion(ctx, store.NewVersion{Flow: "f", Target: "js", Document: doc("f", 1)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		v2, err := s.CreateVersion(ctx, "f", "go", doc("f", 1), nil)
+		v2, err := s.CreateVersion(ctx, store.NewVersion{Flow: "f", Target: "go", Document: doc("f", 1)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateVersion(ctx, "g", "js", doc("g", 1), nil); err != nil {
+		if _, err := s.CreateVersion(ctx, store.NewVersion{Flow: "g", Target: "js", Document: doc("g", 1)}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -549,11 +600,11 @@ func TestDeleteFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 2 {
-			if _, err := s.CreateVersion(ctx, "f", "js", doc("f", 2), map[string][]byte{"a": []byte("a")}); err != nil {
+			if _, err := s.CreateVersion(ctx, store.NewVersion{Flow: "f", Target: "js", Document: doc("f", 2), Files: map[string][]byte{"a": []byte("a")}}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := s.CreateVersion(ctx, "keep", "js", doc("keep", 1), map[string][]byte{"a": []byte("k")}); err != nil {
+		if _, err := s.CreateVersion(ctx, store.NewVersion{Flow: "keep", Target: "js", Document: doc("keep", 1), Files: map[string][]byte{"a": []byte("k")}}); err != nil {
 			t.Fatal(err)
 		}
 		d := &store.Deployment{FlowName: "f", VersionNumber: 2, Target: "local", Method: "GET", Path: "/f"}
@@ -590,7 +641,7 @@ func TestDeleteFlow(t *testing.T) {
 		}
 		_, err = s.GetVersion(ctx, "f", 1)
 		wantErr(t, "GetVersion(new f, 1)", err, store.ErrNotFound)
-		if v, err := s.CreateVersion(ctx, "f", "js", doc("f", 1), nil); err != nil || v.Number != 1 {
+		if v, err := s.CreateVersion(ctx, store.NewVersion{Flow: "f", Target: "js", Document: doc("f", 1)}); err != nil || v.Number != 1 {
 			t.Fatalf("CreateVersion(new f) = %+v, %v", v, err)
 		}
 
@@ -619,7 +670,7 @@ func TestReopen(t *testing.T) {
 			s := open()
 			f := mustCreate(t, s, "f")
 			files := map[string][]byte{"main.js": []byte("\x00\xff bundle")}
-			if _, err := s.CreateVersion(ctx, "f", "js", doc("f", 1), files); err != nil {
+			if _, err := s.CreateVersion(ctx, store.NewVersion{Flow: "f", Target: "js", Document: doc("f", 1), Files: files}); err != nil {
 				t.Fatal(err)
 			}
 			d := &store.Deployment{FlowName: "f", VersionNumber: 1, Target: "local", Method: "GET", Path: "/f",
@@ -721,7 +772,7 @@ func TestConcurrentMixed(t *testing.T) {
 					var err error
 					switch i % 4 {
 					case 0:
-						_, err = s.CreateVersion(ctx, name, "js", doc(name, i), map[string][]byte{"main.js": make([]byte, 100<<10)})
+						_, err = s.CreateVersion(ctx, store.NewVersion{Flow: name, Target: "js", Document: doc(name, i), Files: map[string][]byte{"main.js": make([]byte, 100<<10)}})
 					case 1:
 						var f *store.Flow
 						if f, err = s.GetFlow(ctx, name); err == nil {

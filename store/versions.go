@@ -16,7 +16,8 @@ type Version struct {
 	FlowID   string `json:"flow_id"`
 	FlowName string `json:"flow"`
 	Number   int    `json:"version"`
-	Target   string `json:"target"` // "js" or "go"
+	Revision int    `json:"revision"` // the flow revision it was built from
+	Target   string `json:"target"`   // "js" or "go"
 	// Document is the flow document that was published.
 	Document []byte `json:"-"`
 	// Files is the generated bundle (path -> content), kept so that it
@@ -29,6 +30,7 @@ type versionRow struct {
 	ID        string `gorm:"primaryKey"`
 	FlowID    string
 	Number    int
+	Revision  int
 	Target    string
 	Document  string
 	CreatedAt time.Time
@@ -51,6 +53,7 @@ type versionView struct {
 	FlowID    string
 	FlowName  string
 	Number    int
+	Revision  int
 	Target    string
 	Document  string
 	CreatedAt time.Time
@@ -62,17 +65,66 @@ func (r *versionView) version() Version {
 		FlowID:    r.FlowID,
 		FlowName:  r.FlowName,
 		Number:    r.Number,
+		Revision:  r.Revision,
 		Target:    r.Target,
 		Document:  []byte(r.Document),
 		CreatedAt: utc(r.CreatedAt),
 	}
 }
 
-// CreateVersion stores a new version of the flow with the next number (1,
-// 2, ...). The number comes from a counter on the flow's row, bumped inside
-// the transaction, so concurrent publishers get distinct numbers. ErrNotFound
-// if the flow does not exist.
-func (s *Store) CreateVersion(ctx context.Context, flowName, target string, doc []byte, files map[string][]byte) (*Version, error) {
+// NewVersion is what CreateVersion stores.
+type NewVersion struct {
+	Flow string
+	// Number is one ReserveVersion gave; 0 takes the next number now.
+	Number   int
+	Revision int // the flow revision Document is
+	Target   string
+	Document []byte
+	Files    map[string][]byte
+}
+
+// ReserveVersion allocates the flow's next version number (1, 2, ...) from
+// a counter on the flow's row, so that a publisher can bake the number into
+// its bundle before storing it, with several servers on one database too.
+// A number whose publish fails stays unused. ErrNotFound if the flow does
+// not exist.
+func (s *Store) ReserveVersion(ctx context.Context, flowName string) (int, error) {
+	var n int
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		_, num, err := bumpVersion(tx, flowName)
+		n = num
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reserve a version of %q: %w", flowName, err)
+	}
+	return n, nil
+}
+
+// bumpVersion bumps the flow's version counter and returns its id and the
+// new number. The UPDATE takes the flow row's lock until commit (Postgres)
+// or runs under the database's write lock (SQLite).
+func bumpVersion(tx *gorm.DB, flowName string) (id string, number int, err error) {
+	var bumped []struct {
+		ID          string
+		LastVersion int
+	}
+	err = tx.Raw("UPDATE flows SET last_version = last_version + 1 WHERE name = ? RETURNING id, last_version", flowName).
+		Scan(&bumped).Error
+	if err != nil {
+		return "", 0, err
+	}
+	if len(bumped) == 0 {
+		return "", 0, ErrNotFound
+	}
+	return bumped[0].ID, bumped[0].LastVersion, nil
+}
+
+// CreateVersion stores a new version of a flow with its bundle, under the
+// number nv reserved or, without one, the next number. ErrNotFound if the
+// flow does not exist; ErrConflict if the number is taken.
+func (s *Store) CreateVersion(ctx context.Context, nv NewVersion) (*Version, error) {
+	flowName, target, doc, files := nv.Flow, nv.Target, nv.Document, nv.Files
 	if err := checkText("target", target); err != nil {
 		return nil, fmt.Errorf("create version of %q: %w", flowName, err)
 	}
@@ -92,28 +144,30 @@ func (s *Store) CreateVersion(ctx context.Context, flowName, target string, doc 
 	v := &Version{
 		ID:        uuid.NewString(),
 		FlowName:  flowName,
+		Revision:  nv.Revision,
 		Target:    target,
 		Document:  append([]byte(nil), doc...),
 		Files:     make(map[string][]byte, len(files)),
 		CreatedAt: t,
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// The UPDATE takes the flow row's lock until commit (Postgres) or
-		// runs under the database's write lock (SQLite).
-		var bumped []struct {
-			ID          string
-			LastVersion int
+		if nv.Number == 0 {
+			id, n, err := bumpVersion(tx, flowName)
+			if err != nil {
+				return err
+			}
+			v.FlowID, v.Number = id, n
+		} else {
+			f, err := s.flowRow(tx, flowName)
+			if err != nil {
+				return err
+			}
+			if nv.Number > f.LastVersion {
+				return fmt.Errorf("version %d was never reserved: %w", nv.Number, ErrConflict)
+			}
+			v.FlowID, v.Number = f.ID, nv.Number
 		}
-		err := tx.Raw("UPDATE flows SET last_version = last_version + 1 WHERE name = ? RETURNING id, last_version", flowName).
-			Scan(&bumped).Error
-		if err != nil {
-			return err
-		}
-		if len(bumped) == 0 {
-			return ErrNotFound
-		}
-		v.FlowID, v.Number = bumped[0].ID, bumped[0].LastVersion
-		row := versionRow{ID: v.ID, FlowID: v.FlowID, Number: v.Number, Target: target, Document: string(doc), CreatedAt: t}
+		row := versionRow{ID: v.ID, FlowID: v.FlowID, Number: v.Number, Revision: nv.Revision, Target: target, Document: string(doc), CreatedAt: t}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -157,6 +211,7 @@ func (s *Store) ListVersions(ctx context.Context, flowName string) ([]Version, e
 			FlowID:    r.FlowID,
 			FlowName:  f.Name,
 			Number:    r.Number,
+			Revision:  r.Revision,
 			Target:    r.Target,
 			Document:  []byte(r.Document),
 			CreatedAt: utc(r.CreatedAt),

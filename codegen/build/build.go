@@ -1,21 +1,26 @@
 // Package build compiles the Go target's sources into a static binary,
-// offline. The packages a bundle imports come from the source of this very
-// module, embedded in the server (package flowline) and written once to a
-// cache directory; a bundle is built in a temporary module that replaces
-// github.com/flowline/flowline with that directory. Third-party modules
-// come from the local module cache only (GOPROXY=off), and every build
-// shares the user's build cache, so that a bundle builds in a second or two
-// once the runtime's dependencies have been compiled once.
+// offline. Everything a bundle compiles against travels inside the server:
+// this module's runtime source (package flowline) and the sources of its
+// third-party dependencies (deps/vendor.zip, written by ./vendorgen). They
+// are laid out once as a module with a vendor directory, and every bundle
+// is a package of that module built with -mod=vendor: the go command never
+// reads the module cache, the module proxy or another module's go.mod, so
+// publishing works the same on a fresh machine as on the one that built the
+// server. Builds share the user's build cache, so a bundle builds in a
+// second or two once the runtime has been compiled once.
 package build
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"go/version"
 	"io"
 	"io/fs"
 	"os"
@@ -23,7 +28,6 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,8 +41,17 @@ const ModulePath = "github.com/flowline/flowline"
 // EnvGo names the go command to build with (default: go on PATH).
 const EnvGo = "FLOWLINE_GO"
 
-// ErrNoGo is returned when there is no go command to build with.
-var ErrNoGo = errors.New("the Go toolchain is not installed")
+// VendorZip is where ./vendorgen writes the dependencies' sources, relative
+// to this package; the server embeds it.
+const VendorZip = "deps/vendor.zip"
+
+//go:embed all:deps
+var deps embed.FS
+
+// ErrUnavailable is returned when this server cannot build Go bundles: there
+// is no go command, it is older than the runtime needs, or the server was
+// built without the dependencies' sources.
+var ErrUnavailable = errors.New("target go is not available on this server")
 
 // Error is a failed build. Log is what the go command printed.
 type Error struct {
@@ -53,11 +66,13 @@ func (e *Error) Unwrap() error { return e.Err }
 type Config struct {
 	// Go is the go command; "go" (looked up on PATH) when empty.
 	Go string
-	// Dir is where the module's source is written and bundles are built,
-	// e.g. <data dir>/gobuild. Required.
+	// Dir is where the module is laid out and bundles are built, e.g.
+	// <data dir>/gobuild. Made absolute; required.
 	Dir string
 	// Source is the embedded module source; flowline.Source when nil.
 	Source fs.FS
+	// Vendor is the zip that ./vendorgen writes; the embedded one when nil.
+	Vendor []byte
 	// Env is added to the go command's environment, after the server's
 	// own and before the settings that keep builds offline.
 	Env []string
@@ -71,10 +86,14 @@ type Builder struct {
 	cfg Config
 	sem chan struct{}
 
-	srcOnce sync.Once
-	srcDir  string
-	srcErr  error
-	goDir   string // the go directive of the module's go.mod
+	modOnce sync.Once
+	modDir  string
+	modErr  error
+
+	checkMu sync.Mutex
+	checked time.Time
+	goPath  string
+	goErr   error
 
 	mu       sync.Mutex
 	inflight map[string]*call
@@ -91,21 +110,69 @@ func New(cfg Config) *Builder {
 	if cfg.Source == nil {
 		cfg.Source = flowline.Source
 	}
+	if cfg.Vendor == nil {
+		cfg.Vendor, _ = deps.ReadFile(VendorZip) // nil when not generated: Available says so
+	}
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = 2
+	}
+	if abs, err := filepath.Abs(cfg.Dir); err == nil {
+		cfg.Dir = abs
 	}
 	return &Builder{cfg: cfg, sem: make(chan struct{}, cfg.Parallel), inflight: map[string]*call{}}
 }
 
-// GoCommand returns the path of the go command, or an error wrapping ErrNoGo.
-func (b *Builder) GoCommand() (string, error) {
+// Available reports why this builder cannot build, or nil when it can: it
+// finds the go command and checks that it is recent enough for the
+// runtime's go.mod. The answer is kept for a minute, so that installing Go
+// takes effect without a restart and a publish does not pay for the check.
+func (b *Builder) Available(ctx context.Context) error {
+	_, err := b.goCommand(ctx)
+	return err
+}
+
+func (b *Builder) goCommand(ctx context.Context) (string, error) {
+	b.checkMu.Lock()
+	defer b.checkMu.Unlock()
+	if !b.checked.IsZero() && time.Since(b.checked) < time.Minute {
+		return b.goPath, b.goErr
+	}
+	b.goPath, b.goErr = b.check(ctx)
+	b.checked = time.Now()
+	return b.goPath, b.goErr
+}
+
+func (b *Builder) check(ctx context.Context) (string, error) {
+	if len(b.cfg.Vendor) == 0 {
+		return "", fmt.Errorf("%w: this flowline binary was built without the sources Go bundles compile against "+
+			"(codegen/build/%s); build it with make build", ErrUnavailable, VendorZip)
+	}
 	name := b.cfg.Go
 	if name == "" {
 		name = "go"
 	}
 	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%w: %q not found (install Go or set %s to the go command): %v", ErrNoGo, name, EnvGo, err)
+		return "", fmt.Errorf("%w: the Go toolchain is not installed: %q not found (install Go from go.dev/dl, or set %s to the go command)",
+			ErrUnavailable, name, EnvGo)
+	}
+	gomod, err := fs.ReadFile(b.cfg.Source, "go.mod")
+	if err != nil {
+		return "", fmt.Errorf("go build: embedded go.mod: %w", err)
+	}
+	_, need := modDirectives(gomod)
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, p, "env", "GOVERSION")
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%w: %s env GOVERSION: %v", ErrUnavailable, p, err)
+	}
+	have := strings.TrimSpace(string(out))
+	if version.Compare(have, "go"+need) < 0 {
+		return "", fmt.Errorf("%w: %s is %s; Go bundles need go%s or later (install it, or set %s to a newer go command)",
+			ErrUnavailable, p, have, need, EnvGo)
 	}
 	return p, nil
 }
@@ -134,7 +201,7 @@ func (b *Builder) Build(ctx context.Context, mainGo []byte, progress io.Writer) 
 	b.inflight[key] = c
 	b.mu.Unlock()
 
-	c.bin, c.err = b.build(ctx, mainGo, progress)
+	c.bin, c.err = b.buildOne(ctx, mainGo, progress)
 	b.mu.Lock()
 	delete(b.inflight, key)
 	b.mu.Unlock()
@@ -142,51 +209,68 @@ func (b *Builder) Build(ctx context.Context, mainGo []byte, progress io.Writer) 
 	return c.bin, c.err
 }
 
-func (b *Builder) build(ctx context.Context, mainGo []byte, progress io.Writer) ([]byte, error) {
-	dir, err := os.MkdirTemp(b.workDir(), "bundle-")
+func (b *Builder) buildOne(ctx context.Context, mainGo []byte, progress io.Writer) ([]byte, error) {
+	out, err := os.MkdirTemp(b.cfg.Dir, "out-")
 	if err != nil {
-		if err := os.MkdirAll(b.workDir(), 0o755); err != nil {
+		if err := os.MkdirAll(b.cfg.Dir, 0o755); err != nil {
 			return nil, fmt.Errorf("go build: %w", err)
 		}
-		if dir, err = os.MkdirTemp(b.workDir(), "bundle-"); err != nil {
+		if out, err = os.MkdirTemp(b.cfg.Dir, "out-"); err != nil {
 			return nil, fmt.Errorf("go build: %w", err)
 		}
 	}
-	defer os.RemoveAll(dir)
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), mainGo, 0o644); err != nil {
-		return nil, fmt.Errorf("go build: %w", err)
-	}
-	out := filepath.Join(dir, "flow")
-	if err := b.BuildModule(ctx, dir, []string{"."}, out, progress); err != nil {
+	defer os.RemoveAll(out)
+	if err := b.BuildAll(ctx, map[string][]byte{"flow": mainGo}, out, progress); err != nil {
 		return nil, err
 	}
-	bin, err := os.ReadFile(out)
+	bin, err := os.ReadFile(filepath.Join(out, "flow"))
 	if err != nil {
 		return nil, fmt.Errorf("go build: %w", err)
 	}
 	return bin, nil
 }
 
-func (b *Builder) workDir() string { return filepath.Join(b.cfg.Dir, "work") }
-
-// BuildModule makes dir a module that builds against this module's source
-// and builds the main packages pkgs (relative to dir, like "." or "./a")
-// into out: a file for one package, a directory for several. Tests use it
-// to build many bundles with one go command.
-func (b *Builder) BuildModule(ctx context.Context, dir string, pkgs []string, out string, progress io.Writer) error {
+// BuildAll builds several bundles with one go command: mains maps a name
+// to its main.go, and each binary is written to outDir/name. Tests use it
+// to build many bundles at once.
+func (b *Builder) BuildAll(ctx context.Context, mains map[string][]byte, outDir string, progress io.Writer) error {
 	if progress == nil {
 		progress = io.Discard
 	}
-	goCmd, err := b.GoCommand()
+	goCmd, err := b.goCommand(ctx)
 	if err != nil {
 		return err
 	}
-	src, err := b.source()
+	mod, err := b.module()
 	if err != nil {
 		return err
 	}
-	if err := b.writeModule(dir, src); err != nil {
-		return err
+	// Each build is a directory of packages inside the module, removed
+	// afterwards; the module itself is shared.
+	dir, err := os.MkdirTemp(mod, "bundle-")
+	if err != nil {
+		return fmt.Errorf("go build: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	pkgs := make([]string, 0, len(mains))
+	for name, src := range mains {
+		if !validName(name) {
+			return fmt.Errorf("go build: bundle name %q must be letters, digits, - and _", name)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			return fmt.Errorf("go build: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name, "main.go"), src, 0o644); err != nil {
+			return fmt.Errorf("go build: %w", err)
+		}
+		pkgs = append(pkgs, "./"+filepath.Base(dir)+"/"+name)
+	}
+	sort.Strings(pkgs)
+	if outDir, err = filepath.Abs(outDir); err != nil {
+		return fmt.Errorf("go build: %w", err)
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return fmt.Errorf("go build: %w", err)
 	}
 
 	select {
@@ -201,20 +285,22 @@ func (b *Builder) BuildModule(ctx context.Context, dir string, pkgs []string, ou
 	}
 	defer func() { <-b.sem }()
 
-	args := []string{"build", "-v", "-buildvcs=false", "-ldflags=-s -w", "-o", out}
+	// -o names a directory (trailing separator) so that each package's
+	// binary is named after its directory, for one package as for many.
+	args := []string{"build", "-v", "-buildvcs=false", "-trimpath", "-ldflags=-s -w", "-o", outDir + string(filepath.Separator)}
 	args = append(args, pkgs...)
 	cmd := exec.CommandContext(ctx, goCmd, args...)
-	cmd.Dir = dir
+	cmd.Dir = mod
 	env := append(os.Environ(), b.cfg.Env...)
 	if os.Getenv("GOCACHE") == "" && os.Getenv("HOME") == "" && os.Getenv("XDG_CACHE_HOME") == "" {
-		// A service without a home directory: keep the build cache beside the source.
+		// A service without a home directory: keep the build cache beside the module.
 		env = append(env, "GOCACHE="+filepath.Join(b.cfg.Dir, "cache"))
 	}
 	cmd.Env = append(env,
-		"CGO_ENABLED=0",     // one static binary
-		"GOFLAGS=-mod=mod",  // the temporary module's requirements come from the replaced module
-		"GOPROXY=off",       // never the network: the local module cache only
-		"GOSUMDB=off",       // nothing to verify against without the network; go.sum is the module's own
+		"CGO_ENABLED=0",       // one static binary
+		"GOFLAGS=-mod=vendor", // every dependency from the module's vendor directory
+		"GOPROXY=off",         // never the network
+		"GOSUMDB=off",
 		"GOTOOLCHAIN=local", // never download another toolchain
 		"GOWORK=off",        // a go.work above the data dir must not take part
 	)
@@ -250,77 +336,52 @@ func (b *Builder) BuildModule(ctx context.Context, dir string, pkgs []string, ou
 	return nil
 }
 
-// writeModule writes dir's go.mod (replacing this module with src) and
-// go.sum (this module's own, which covers every dependency).
-func (b *Builder) writeModule(dir, src string) error {
-	sum, err := fs.ReadFile(b.cfg.Source, "go.sum")
-	if err != nil {
-		return fmt.Errorf("go build: embedded go.sum: %w", err)
+func validName(name string) bool {
+	if name == "" || name == "vendor" || name == "testdata" {
+		return false
 	}
-	mod := fmt.Sprintf("// A Flowline bundle, built against the server's own runtime.\nmodule flowline.bundle\n\ngo %s\n\nrequire %s v0.0.0-00010101000000-000000000000\n\nreplace %[2]s => %s\n",
-		b.goDir, ModulePath, strconv.Quote(src))
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod), 0o644); err != nil {
-		return fmt.Errorf("go build: %w", err)
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-		return fmt.Errorf("go build: %w", err)
-	}
-	return nil
+	return true
 }
 
-// source writes the embedded module source once, to a directory named by
-// its hash, and returns that directory. A directory left by an earlier run
-// of the same version is reused.
-func (b *Builder) source() (string, error) {
-	b.srcOnce.Do(func() {
-		b.srcDir, b.srcErr = b.writeSource()
+// module lays out, once, the module every bundle is built in: go.mod,
+// vendor/modules.txt, the dependencies' sources and this module's own, in
+// a directory named by their hash. A directory left by an earlier run of
+// the same server version is reused.
+func (b *Builder) module() (string, error) {
+	b.modOnce.Do(func() {
+		b.modDir, b.modErr = b.writeModule()
 	})
-	return b.srcDir, b.srcErr
+	return b.modDir, b.modErr
 }
 
-func (b *Builder) writeSource() (string, error) {
-	var names []string
-	err := fs.WalkDir(b.cfg.Source, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && !strings.HasSuffix(p, "_test.go") {
-			names = append(names, p)
-		}
-		return nil
-	})
+func (b *Builder) writeModule() (string, error) {
+	files, err := b.moduleFiles()
 	if err != nil {
-		return "", fmt.Errorf("go build: embedded source: %w", err)
+		return "", fmt.Errorf("go build: %w", err)
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
 	}
 	sort.Strings(names)
 	h := sha256.New()
-	files := make(map[string][]byte, len(names))
 	for _, n := range names {
-		data, err := fs.ReadFile(b.cfg.Source, n)
-		if err != nil {
-			return "", fmt.Errorf("go build: embedded source: %w", err)
-		}
-		files[n] = data
-		fmt.Fprintf(h, "%s\x00%d\x00", n, len(data))
-		h.Write(data)
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(files[n]))
+		h.Write(files[n])
 	}
-	module, goVersion := modDirectives(files["go.mod"])
-	if module != ModulePath || goVersion == "" {
-		return "", fmt.Errorf("go build: embedded go.mod is not module %s with a go directive", ModulePath)
-	}
-	b.goDir = goVersion
-
-	dir := filepath.Join(b.cfg.Dir, "src-"+hex.EncodeToString(h.Sum(nil))[:16])
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
+	dir := filepath.Join(b.cfg.Dir, "mod-"+hex.EncodeToString(h.Sum(nil))[:16])
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 		return dir, nil
 	}
 	if err := os.MkdirAll(b.cfg.Dir, 0o755); err != nil {
 		return "", fmt.Errorf("go build: %w", err)
 	}
-	tmp, err := os.MkdirTemp(b.cfg.Dir, "src-tmp-")
+	tmp, err := os.MkdirTemp(b.cfg.Dir, "mod-tmp-")
 	if err != nil {
 		return "", fmt.Errorf("go build: %w", err)
 	}
@@ -342,6 +403,80 @@ func (b *Builder) writeSource() (string, error) {
 		return "", fmt.Errorf("go build: %w", err)
 	}
 	return dir, nil
+}
+
+// moduleFiles returns the files of the bundle module by path: the vendored
+// dependencies from the zip, this module's packages under
+// vendor/github.com/flowline/flowline, and a go.mod and modules.txt that
+// require exactly what is vendored.
+func (b *Builder) moduleFiles() (map[string][]byte, error) {
+	if len(b.cfg.Vendor) == 0 {
+		return nil, fmt.Errorf("%w: no vendored dependencies in this binary", ErrUnavailable)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b.cfg.Vendor), int64(len(b.cfg.Vendor)))
+	if err != nil {
+		return nil, fmt.Errorf("vendored dependencies: %w", err)
+	}
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		name := path.Clean(f.Name)
+		if !strings.HasPrefix(name, "vendor/") || strings.Contains(name, "..") {
+			return nil, fmt.Errorf("vendored dependencies: unexpected entry %q", f.Name)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("vendored dependencies: %w", err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("vendored dependencies: %s: %w", f.Name, err)
+		}
+		files[name] = data
+	}
+	gomod, err := fs.ReadFile(b.cfg.Source, "go.mod")
+	if err != nil {
+		return nil, fmt.Errorf("embedded go.mod: %w", err)
+	}
+	module, goVersion := modDirectives(gomod)
+	if module != ModulePath || goVersion == "" {
+		return nil, fmt.Errorf("embedded go.mod is not module %s with a go directive", ModulePath)
+	}
+	pkgs, err := Packages(b.cfg.Source)
+	if err != nil {
+		return nil, fmt.Errorf("embedded source: %w", err)
+	}
+	err = fs.WalkDir(b.cfg.Source, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		data, err := fs.ReadFile(b.cfg.Source, p)
+		files["vendor/"+ModulePath+"/"+p] = data
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded source: %w", err)
+	}
+
+	const self = "v0.0.0-00010101000000-000000000000"
+	var txt, req bytes.Buffer
+	txt.Write(files["vendor/modules.txt"])
+	fmt.Fprintf(&txt, "# %s %s\n## explicit; go %s\n", ModulePath, self, goVersion)
+	for _, p := range pkgs {
+		fmt.Fprintf(&txt, "%s/%s\n", ModulePath, p)
+	}
+	fmt.Fprintf(&req, "\t%s %s\n", ModulePath, self)
+	for _, line := range strings.Split(string(files["vendor/modules.txt"]), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "#" {
+			fmt.Fprintf(&req, "\t%s %s\n", f[1], f[2])
+		}
+	}
+	files["vendor/modules.txt"] = txt.Bytes()
+	files["go.mod"] = fmt.Appendf(nil, "// Flowline bundles, built against the server's own runtime and vendored dependencies.\nmodule flowline.bundle\n\ngo %s\n\nrequire (\n%s)\n", goVersion, req.String())
+	return files, nil
 }
 
 // modDirectives reads the module path and the go version of a go.mod.

@@ -211,7 +211,7 @@ func (g *gen) flow() (*Flow, []flow.Problem, error) {
 		g.edge(i, later, ports(i))
 	}
 	doc = g.render(g.d.texts)
-	probs := flow.Validate(doc, g.r)
+	probs := flow.Errors(flow.Validate(doc, g.r))
 	if len(probs) > 0 {
 		return nil, probs, nil
 	}
@@ -220,7 +220,7 @@ func (g *gen) flow() (*Flow, []flow.Problem, error) {
 		twinTexts[i] = "t" + strconv.Itoa(i)
 	}
 	twin := g.render(twinTexts)
-	if tp := flow.Validate(twin, g.r); len(tp) > 0 {
+	if tp := flow.Errors(flow.Validate(twin, g.r)); len(tp) > 0 {
 		return nil, tp, nil
 	}
 	return &Flow{Doc: doc, Twin: twin, Texts: g.usedTexts()}, nil, nil
@@ -360,7 +360,7 @@ func (g *gen) value(f flow.Field) (any, bool) {
 // of config fields.
 func (g *gen) configProblems() []flow.Problem {
 	var out []flow.Problem
-	for _, p := range flow.Validate(g.render(g.d.texts), g.r) {
+	for _, p := range flow.Errors(flow.Validate(g.render(g.d.texts), g.r)) {
 		if p.Node != "" && p.Field != "" && p.Field != "id" && !strings.HasPrefix(p.Field, "edges") {
 			out = append(out, p)
 		}

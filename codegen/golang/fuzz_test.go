@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -198,7 +197,7 @@ func TestRandomFlowsBuilt(t *testing.T) {
 		doc  *flow.Document
 	}
 	var flows []built
-	mod := t.TempDir()
+	mains := map[string][]byte{}
 	for seed := uint64(1); len(flows) < 6 && seed < 50; seed++ {
 		fl, err := flowgen.New(reg, seed, flowgen.Options{Types: goTypes(reg)})
 		if err != nil {
@@ -206,16 +205,12 @@ func TestRandomFlowsBuilt(t *testing.T) {
 		}
 		checkHostile(t, reg, fl)
 		name := fmt.Sprintf("seed%d", seed)
-		writeFile(t, filepath.Join(mod, name, golang.MainFile), generateGo(t, reg, fl.Doc))
+		mains[name] = generateGo(t, reg, fl.Doc)
 		flows = append(flows, built{name, fl.Doc})
-	}
-	pkgs := make([]string, len(flows))
-	for i, f := range flows {
-		pkgs[i] = "./" + f.name
 	}
 	bin := filepath.Join(t.TempDir(), "bin")
 	var log bytes.Buffer
-	if err := b.BuildModule(context.Background(), mod, pkgs, bin+string(filepath.Separator), &log); err != nil {
+	if err := b.BuildAll(context.Background(), mains, bin, &log); err != nil {
 		t.Fatalf("build: %v\n%s", err, log.String())
 	}
 	for _, f := range flows {
@@ -240,16 +235,6 @@ func TestRandomFlowsBuilt(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func writeFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 

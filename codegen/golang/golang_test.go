@@ -128,8 +128,7 @@ func TestConformanceBuilt(t *testing.T) {
 	}
 	reg := nodes.Registry()
 	b := testBuilder(t)
-	var run []conformance.Case
-	mod := t.TempDir()
+	mains := map[string][]byte{}
 	for _, c := range cases(t) {
 		if skipReason(reg, c) != "" {
 			continue // reported as skipped by the subtests below
@@ -138,26 +137,16 @@ func TestConformanceBuilt(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v (run go test ./codegen/golang -update)", err)
 		}
-		if err := os.MkdirAll(filepath.Join(mod, c.Name), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(mod, c.Name, golang.MainFile), src, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		run = append(run, c)
+		mains[c.Name] = src
 	}
 	bin := filepath.Join(t.TempDir(), "bin")
-	if len(run) > 0 {
-		pkgs := make([]string, len(run))
-		for i, c := range run {
-			pkgs[i] = "./" + c.Name
-		}
+	if len(mains) > 0 {
 		start := time.Now()
 		var log bytes.Buffer
-		if err := b.BuildModule(context.Background(), mod, pkgs, bin+string(filepath.Separator), &log); err != nil {
+		if err := b.BuildAll(context.Background(), mains, bin, &log); err != nil {
 			t.Fatalf("build: %v\n%s", err, log.String())
 		}
-		t.Logf("built %d bundles in %s", len(run), time.Since(start).Round(time.Millisecond))
+		t.Logf("built %d bundles in %s", len(mains), time.Since(start).Round(time.Millisecond))
 	}
 
 	for _, c := range cases(t) {
@@ -200,7 +189,7 @@ func TestConformanceBuilt(t *testing.T) {
 func testBuilder(t testing.TB) *build.Builder {
 	t.Helper()
 	b := build.New(build.Config{Dir: filepath.Join(t.TempDir(), "gobuild")})
-	if _, err := b.GoCommand(); err != nil {
+	if err := b.Available(context.Background()); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal(err)
 		}

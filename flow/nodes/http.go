@@ -2,6 +2,7 @@ package nodes
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/flowline/flowline/codegen/golang"
@@ -80,6 +81,10 @@ func (HTTPRequest) Check(c *flow.Checker, n *flow.Node) {
 		return
 	}
 	report(c, cfg.spec().Check())
+	if cfg.Retries > 0 && cfg.Method != "" && !slices.Contains(runtime.RetryMethods, cfg.Method) {
+		c.Warnf("retries", "retries have no effect on a %s: only %s are retried, since only they are safe to send twice",
+			cfg.Method, strings.Join(runtime.RetryMethods, ", "))
+	}
 	if cfg.TimeoutMS != nil && *cfg.TimeoutMS == 0 {
 		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", runtime.DefaultHTTPTimeout.Milliseconds())
 	}

@@ -152,6 +152,26 @@ func TestPaletteChecks(t *testing.T) {
 	}
 }
 
+// TestRetriesWarning: retries on a method that is never retried are a
+// warning, which does not stop a publish; on GET they are fine.
+func TestRetriesWarning(t *testing.T) {
+	reg := nodes.Registry()
+	for method, wantWarning := range map[string]bool{"POST": true, "PATCH": true, "OPTIONS": true, "GET": false, "PUT": false} {
+		d := exampleFlow("http.request", json.RawMessage(`{"method": "`+method+`", "url": "\"http://x\"", "retries": 2}`))
+		probs := flow.Validate(d, reg)
+		if errs := flow.Errors(probs); len(errs) > 0 {
+			t.Errorf("%s with retries: errors %v", method, errs)
+		}
+		warned := len(probs) == 1 && probs[0].Warning() && probs[0].Field == "retries" && strings.Contains(probs[0].Message, method)
+		if warned != wantWarning {
+			t.Errorf("%s with retries: problems %v, want a warning: %v", method, probs, wantWarning)
+		}
+		if _, err := js.Generate(d, reg, 1); err != nil {
+			t.Errorf("%s with retries does not generate: %v", method, err)
+		}
+	}
+}
+
 // TestValidateEmitsByEdge: a validate node answers 400 itself only when its
 // invalid port has no edge.
 func TestValidateEmitsByEdge(t *testing.T) {
