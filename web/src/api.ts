@@ -32,12 +32,14 @@ export class ApiError extends Error {
 }
 
 export function toProblem(x: unknown): Problem {
-  if (typeof x === 'string') return { node: '', field: '', message: x };
+  if (typeof x === 'string') return { node: '', field: '', message: x, severity: 'error' };
   const o = (x ?? {}) as Record<string, unknown>;
   return {
     node: typeof o.node === 'string' ? o.node : '',
     field: typeof o.field === 'string' ? o.field : '',
     message: typeof o.message === 'string' ? o.message : JSON.stringify(x),
+    // Anything but an explicit warning blocks, as every problem did before.
+    severity: o.severity === 'warning' ? 'warning' : 'error',
   };
 }
 
@@ -89,8 +91,12 @@ export const api = {
   },
   test: async (name: string, req: TestRequest, flow: FlowDoc, env: Record<string, string>, datasources: Record<string, string>) =>
     (await request<TestResult>('POST', `/flows/${enc(name)}/test`, { request: req, env, datasources, flow })).data,
-  publish: async (name: string, target: string) =>
-    (await request<Version>('POST', `/flows/${enc(name)}/versions`, { target })).data,
+  /**
+   * Publishes the saved flow at `revision`, the one the editor shows: if it
+   * was saved since (elsewhere), the server answers 409 and publishes nothing.
+   */
+  publish: async (name: string, target: string, revision: number) =>
+    (await request<Version>('POST', `/flows/${enc(name)}/versions`, { target, revision })).data,
   versions: async (name: string) => (await request<Version[] | null>('GET', `/flows/${enc(name)}/versions`)).data ?? [],
   deploy: async (
     name: string,

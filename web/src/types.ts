@@ -64,10 +64,15 @@ export interface FlowDoc {
   edges: FlowEdge[];
 }
 
+/** Errors stop a publish or a test run; warnings are advice and never block anything. */
+export type Severity = 'error' | 'warning';
+
 export interface Problem {
   node: string;
   field: string;
   message: string;
+  /** Absent means "error" (servers before warnings existed). */
+  severity?: Severity;
 }
 
 export interface FlowRecord {
@@ -95,10 +100,21 @@ export interface FlowSummary {
   deployments?: DeploymentRef[] | null;
 }
 
+/** A kind of bundle publishing can build (js, go) and whether this server can build it now. */
+export interface BundleTarget {
+  name: string;
+  available: boolean;
+  /** Why it is unavailable; only when available is false. */
+  reason?: string;
+}
+
 export interface Info {
   version: string;
   gateway_url: string;
+  /** Deploy targets (local, nomad). */
   targets: string[];
+  /** Publish (bundle) targets; absent on servers that predate it. */
+  bundle_targets?: BundleTarget[];
 }
 
 export interface TestRequest {
@@ -139,6 +155,8 @@ export interface TestResult {
 export interface Version {
   version: number;
   target: string;
+  /** The flow revision the version was built from (absent or 0 on versions that predate it). */
+  revision?: number;
   created_at?: string;
 }
 

@@ -18,6 +18,7 @@ import {
 } from '@xyflow/react';
 import type { FlowDoc, FlowEdge, FlowNode, Problem, Spec, Span } from '../types';
 import { edgeKey, hasInput, portOf, portsOf } from '../flow';
+import { isError, isWarning } from '../problems';
 import { FlowNodeView, categoryColor, type FlowRFNode, type RunStatus } from './FlowNodeView';
 import { EditorStore, useEditor } from './store';
 
@@ -69,6 +70,8 @@ export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNode
       if (prev && prev.src === n && prev.spec === spec && prev.selected === selected && prev.status === status && prev.problems === probs && prev.w === m?.width && prev.h === m?.height && prev.taken === taken) {
         c = prev;
       } else {
+        const errs = probs?.filter(isError) ?? [];
+        const warns = probs?.filter(isWarning) ?? [];
         const rf: FlowRFNode = {
           id: n.id,
           type: 'flow',
@@ -80,8 +83,10 @@ export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNode
             ports: portsOf(n, spec),
             status,
             duration: span?.duration_ms,
-            problems: probs?.length ?? 0,
-            problemText: probs?.map((p) => p.message).join('\n'),
+            problems: errs.length,
+            problemText: errs.map((p) => p.message).join('\n') || undefined,
+            warnings: warns.length,
+            warningText: warns.map((p) => `warning: ${p.message}`).join('\n') || undefined,
             takenPort: taken,
           },
         };

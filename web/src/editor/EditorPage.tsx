@@ -30,7 +30,7 @@ import { Canvas, type RunView } from './Canvas';
 import { EditorStore, useEditor } from './store';
 import { Palette } from './Palette';
 import { NodePanel } from './NodePanel';
-import { ProblemsPanel } from './ProblemsPanel';
+import { ProblemNotes, ProblemsPanel } from './ProblemsPanel';
 import { TestPanel, initialDraft, loadTestEnv, type Draft, type TestEnv } from './TestPanel';
 import { PublishPanel } from './PublishPanel';
 import { autoLayout } from './layout';
@@ -109,7 +109,14 @@ function Editor({ initial }: { initial: Loaded }) {
   const canUndo = useEditor(store, (s) => s.past.length > 0);
   const canRedo = useEditor(store, (s) => s.future.length > 0);
 
-  const [revision, setRevision] = useState(initial.revision);
+  const [revision, setRevisionState] = useState(initial.revision);
+  // The revision as of now, for code that runs right after a save in the same
+  // event (Save & publish publishes the revision that save just made).
+  const revisionRef = useRef(initial.revision);
+  const setRevision = useCallback((r: number) => {
+    revisionRef.current = r;
+    setRevisionState(r);
+  }, []);
   const [savedDoc, setSavedDoc] = useState<FlowDoc>(initial.doc);
   const savedName = initial.savedName;
   const dirty = doc !== savedDoc;
@@ -214,7 +221,7 @@ function Editor({ initial }: { initial: Loaded }) {
     } finally {
       setSaving(false);
     }
-  }, [store, savedName, revision]);
+  }, [store, savedName, revision, setRevision]);
 
   const saveRef = useRef(save);
   saveRef.current = save;
@@ -603,7 +610,19 @@ function Editor({ initial }: { initial: Loaded }) {
               />
             </div>
             {tab === 'publish' && (
-              <PublishPanel flowName={savedName} dirty={dirty} renaming={doc.name !== savedName} save={save} route={route} info={info} onPickProblem={pickProblem} onProblems={setProblems} sampleBody={draft.body} />
+              <PublishPanel
+                flowName={savedName}
+                dirty={dirty}
+                renaming={doc.name !== savedName}
+                save={save}
+                revision={() => revisionRef.current}
+                onReload={reload}
+                route={route}
+                info={info}
+                onPickProblem={pickProblem}
+                onProblems={setProblems}
+                sampleBody={draft.body}
+              />
             )}
           </div>
         </aside>
@@ -809,13 +828,7 @@ function FlowOverview(props: { store: EditorStore; doc: FlowDoc; selectedCount: 
           }}
         />
       </label>
-      {props.problems.length > 0 && (
-        <ul className="np-problems">
-          {props.problems.map((p, i) => (
-            <li key={i}>{p.message}</li>
-          ))}
-        </ul>
-      )}
+      <ProblemNotes problems={props.problems} showField={false} />
       <h3>Nodes</h3>
       <ul className="node-list">
         {doc.nodes.map((n) => (

@@ -13,8 +13,12 @@ export type NodeData = {
   ports: string[];
   status?: RunStatus;
   duration?: number;
+  /** Errors on this node (red badge). */
   problems: number;
   problemText?: string;
+  /** Warnings on this node (amber badge): advice, they block nothing. */
+  warnings: number;
+  warningText?: string;
   takenPort?: string;
 };
 
@@ -89,7 +93,7 @@ export function summary(n: FlowNode): string {
 }
 
 function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowRFNode>) {
-  const { node, spec, ports, status, problems } = data;
+  const { node, spec, ports, status, problems, warnings } = data;
   const update = useUpdateNodeInternals();
   const portKey = ports.join('|');
   const lastPorts = useRef(portKey);
@@ -103,7 +107,7 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowRFNode>) {
   const color = categoryColor(spec?.category);
   return (
     <div
-      className={`fnode${selected ? ' selected' : ''}${status ? ' run-' + status : ''}${problems ? ' has-problems' : ''}`}
+      className={`fnode${selected ? ' selected' : ''}${status ? ' run-' + status : ''}${problems ? ' has-problems' : warnings ? ' has-warnings' : ''}`}
       style={{ ['--cat' as string]: color }}
       data-node-id={node.id}
       data-status={status ?? ''}
@@ -112,8 +116,13 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowRFNode>) {
       <div className="fnode-head">
         <span className="fnode-type">{spec?.title ?? node.type}</span>
         {problems > 0 && (
-          <span className="badge problems" title={data.problemText} data-testid="problem-badge">
+          <span className="badge problems" title={data.problemText} aria-label={`${problems} error${problems === 1 ? '' : 's'}`} data-testid="problem-badge">
             {problems}
+          </span>
+        )}
+        {warnings > 0 && (
+          <span className="badge warnings" title={data.warningText} aria-label={`${warnings} warning${warnings === 1 ? '' : 's'}`} data-testid="warning-badge">
+            ⚠ {warnings}
           </span>
         )}
         {status && (

@@ -3,7 +3,9 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { Config, FlowNode, LogLine, Problem, Spec, Span } from '../types';
 import { ID_RE, normalizeFieldPath, renameNode } from '../flow';
-import { FieldEditor, renderedPaths, type ProblemIndex } from './fields';
+import { FieldEditor, FieldMessages, renderedPaths, type FieldProblem, type ProblemIndex } from './fields';
+import { ProblemNotes } from './ProblemsPanel';
+import { severityOf } from '../problems';
 import { EditorStore } from './store';
 import { JsonView } from '../ui';
 import { categoryColor } from './FlowNodeView';
@@ -24,7 +26,7 @@ export function NodePanel({ store, node, spec, problems, span, ran, logs, onRena
     const m: ProblemIndex = new Map();
     for (const p of problems) {
       const k = normalizeFieldPath(p.field);
-      m.set(k, [...(m.get(k) ?? []), p.message]);
+      m.set(k, [...(m.get(k) ?? []), { message: p.message, severity: severityOf(p) }]);
     }
     return m;
   }, [problems]);
@@ -60,15 +62,7 @@ export function NodePanel({ store, node, spec, problems, span, ran, logs, onRena
       {spec?.description && <p className="np-desc">{spec.description}</p>}
       {!spec && <div className="banner error">Unknown node type “{node.type}”: this build of the server does not know it.</div>}
       <IdField store={store} node={node} problems={index.get('id') ?? []} onRenamed={onRenamed} />
-      {loose.length > 0 && (
-        <ul className="np-problems">
-          {loose.map((p, i) => (
-            <li key={i} role="alert">
-              {p.field && <code>{p.field}</code>} {p.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <ProblemNotes problems={loose} />
       <div className="np-fields">
         {(spec?.fields ?? []).map((f) => (
           <FieldEditor key={`${node.id}:${f.name}`} field={f} value={node.config?.[f.name]} path={f.name} problems={index} onEdit={(v, key) => setField(f.name, v, key)} />
@@ -106,7 +100,7 @@ export function NodePanel({ store, node, spec, problems, span, ran, logs, onRena
   );
 }
 
-function IdField({ store, node, problems, onRenamed }: { store: EditorStore; node: FlowNode; problems: string[]; onRenamed: (id: string) => void }) {
+function IdField({ store, node, problems, onRenamed }: { store: EditorStore; node: FlowNode; problems: FieldProblem[]; onRenamed: (id: string) => void }) {
   const [text, setText] = useState(node.id);
   useEffect(() => setText(node.id), [node.id]);
   const taken = text !== node.id && store.get().doc.nodes.some((n) => n.id === text);
@@ -120,9 +114,10 @@ function IdField({ store, node, problems, onRenamed }: { store: EditorStore; nod
     store.select([text], []);
     onRenamed(text);
   };
-  const msgs = [...problems, ...(bad ? [bad] : [])];
+  const msgs: FieldProblem[] = [...problems, ...(bad ? [{ message: bad, severity: 'error' as const }] : [])];
+  const invalid = msgs.some((m) => m.severity === 'error');
   return (
-    <div className={`field${msgs.length ? ' invalid' : ''}`} data-field-path="id">
+    <div className={`field${invalid ? ' invalid' : msgs.length ? ' warned' : ''}`} data-field-path="id">
       <div className="field-label">
         <span>Node id</span>
         <span className="field-kind">used as nodes.{node.id}</span>
@@ -140,11 +135,7 @@ function IdField({ store, node, problems, onRenamed }: { store: EditorStore; nod
           } else if (e.key === 'Escape') setText(node.id);
         }}
       />
-      {msgs.map((m, i) => (
-        <div className="field-error" key={i}>
-          {m}
-        </div>
-      ))}
+      <FieldMessages items={msgs} />
       {!msgs.length && <div className="hint">Renaming updates edges and nodes.{node.id} references.</div>}
     </div>
   );

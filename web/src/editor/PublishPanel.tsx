@@ -5,6 +5,15 @@ import { ApiError, api } from '../api';
 import type { Deployment, Info, LogLine, Problem, Version } from '../types';
 import { CopyButton, Modal, PairsEditor, Spinner, objectToPairs, pairsToObject, timeAgo, toast, useElapsed, type Pair } from '../ui';
 import { ProblemList } from './ProblemsPanel';
+import { isError } from '../problems';
+import { bundleTargets, chooseTarget, loadTarget, saveTarget, targetLabel } from '../targets';
+
+/** A publish refused because the flow was saved since the editor loaded it. */
+interface PublishConflict {
+  mine: number;
+  current?: number;
+  message: string;
+}
 
 interface Props {
   flowName: string;
@@ -12,6 +21,10 @@ interface Props {
   /** The name was changed and not saved yet: saving moves the flow. */
   renaming: boolean;
   save: () => Promise<boolean>;
+  /** The saved revision the editor is at (read after save, so Save & publish gets the new one). */
+  revision: () => number;
+  /** Loads the latest saved revision into the editor (after a publish conflict). */
+  onReload: () => Promise<void>;
   route: { method: string; path: string };
   info: Info | null;
   onPickProblem: (p: Problem) => void;
@@ -21,11 +34,20 @@ interface Props {
 
 export function PublishPanel(props: Props) {
   const { flowName } = props;
-  const [target, setTarget] = useState<'js' | 'go'>('js');
+  const targets = bundleTargets(props.info);
+  // Remembered per flow: this panel is unmounted whenever another tab shows.
+  const [remembered, setRemembered] = useState(() => loadTarget(flowName));
+  const target = chooseTarget(remembered, targets);
+  const pickTarget = (t: string) => {
+    setRemembered(t);
+    saveTarget(flowName, t);
+  };
   const [busy, setBusy] = useState(false);
   const elapsed = useElapsed(busy);
   const [problems, setProblems] = useState<Problem[]>([]);
   const [error, setError] = useState('');
+  const [conflict, setConflict] = useState<PublishConflict | null>(null);
+  const [reloading, setReloading] = useState(false);
   const [buildLog, setBuildLog] = useState('');
   const [published, setPublished] = useState<Version | null>(null);
   const [versions, setVersions] = useState<Version[] | null>(null);
@@ -61,20 +83,28 @@ export function PublishPanel(props: Props) {
     setProblems([]);
     setBuildLog('');
     setPublished(null);
+    setConflict(null);
     if (props.dirty && !(await props.save())) {
       setError('Save the flow first: publishing uses the saved draft.');
       return;
     }
+    // Read after the save: Save & publish publishes the revision it just saved.
+    const revision = props.revision();
     setBusy(true);
     try {
-      const v = await api.publish(flowName, target);
+      const v = await api.publish(flowName, target, revision);
       setPublished(v);
       toast(`Published version ${v.version} (${v.target})`);
       await loadVersions();
     } catch (e) {
       const err = e as ApiError;
       const ps = err.problems();
-      if (err.status === 422 && ps.length) {
+      if (err.status === 409) {
+        // Saved elsewhere since this editor loaded it: publishing now would
+        // publish something nobody here has seen, so nothing was published.
+        const cur = err.body?.current_revision ?? err.body?.revision;
+        setConflict({ mine: revision, current: typeof cur === 'number' ? cur : undefined, message: err.message });
+      } else if (err.status === 422 && ps.some(isError)) {
         setProblems(ps);
         props.onProblems(ps);
         setError('The flow has problems; publishing needs a valid flow.');
@@ -94,12 +124,20 @@ export function PublishPanel(props: Props) {
         <h3>Publish</h3>
         <p className="hint">Publishing turns the saved flow into an immutable version: a JavaScript bundle (fast to build) or a Go binary (fastest at run time, takes a while to build).</p>
         <div className="radio-row" role="radiogroup" aria-label="Target">
-          <label>
-            <input type="radio" name="target" checked={target === 'js'} onChange={() => setTarget('js')} /> JavaScript
-          </label>
-          <label>
-            <input type="radio" name="target" checked={target === 'go'} onChange={() => setTarget('go')} /> Go
-          </label>
+          {targets.map((t) => (
+            <label key={t.name} className={t.available ? '' : 'disabled'} data-testid={`target-${t.name}`}>
+              <input
+                type="radio"
+                name="target"
+                value={t.name}
+                disabled={!t.available || busy}
+                checked={target === t.name}
+                onChange={() => pickTarget(t.name)}
+                aria-describedby={t.available ? undefined : `target-reason-${t.name}`}
+              />{' '}
+              {targetLabel(t.name)}
+            </label>
+          ))}
           <button className="primary" disabled={busy || props.renaming} onClick={publish} data-testid="publish">
             {busy ? (
               <>
@@ -112,14 +150,49 @@ export function PublishPanel(props: Props) {
             )}
           </button>
         </div>
+        {targets
+          .filter((t) => !t.available)
+          .map((t) => (
+            <p key={t.name} className="hint target-reason" id={`target-reason-${t.name}`} data-testid={`target-reason-${t.name}`}>
+              {targetLabel(t.name)} is not available on this server: {t.reason || 'the server cannot build it.'}
+            </p>
+          ))}
         {props.renaming && <p className="hint">The flow's name was changed: save it (Ctrl+S) before publishing.</p>}
         {busy && target === 'go' && <p className="hint">Building the Go binary; this can take a minute the first time.</p>}
         {published && (
           <div className="banner ok" role="status" data-testid="published">
-            Published version {published.version} ({published.target}).{' '}
+            Published version {published.version} ({published.target}){published.revision ? ` from revision ${published.revision}` : ''}.{' '}
             <button className="link" onClick={() => setDeployFor(published.version)}>
               Deploy it…
             </button>
+          </div>
+        )}
+        {conflict && (
+          <div className="banner error" role="alert" data-testid="publish-conflict">
+            <strong>The flow changed since you loaded it.</strong> It was saved elsewhere
+            {conflict.current ? ` and is now at revision ${conflict.current}` : ''}; this editor shows revision {conflict.mine}. Nothing was published: reload to see the
+            latest, check it, then publish again.
+            {conflict.message && <div className="small-text">{conflict.message}</div>}
+            <div className="banner-actions">
+              <button
+                className="small"
+                disabled={reloading}
+                data-testid="publish-conflict-reload"
+                onClick={async () => {
+                  setReloading(true);
+                  try {
+                    await props.onReload();
+                    setConflict(null);
+                  } catch (e) {
+                    setError((e as Error).message);
+                  } finally {
+                    setReloading(false);
+                  }
+                }}
+              >
+                {props.dirty ? 'Reload the latest (discards your unsaved changes)' : 'Reload the latest'}
+              </button>
+            </div>
           </div>
         )}
         {error && (
@@ -164,10 +237,10 @@ export function PublishPanel(props: Props) {
                 const live = deployments.find((d) => d.version === v.version);
                 return (
                   <tr key={v.version} data-version={v.version}>
-                    <td>
-                      <strong>v{v.version}</strong>
+                    <td data-testid="version-label">
+                      <strong>v{v.version}</strong> · {v.target}
+                      {v.revision ? ` · from revision ${v.revision}` : ''}
                     </td>
-                    <td>{v.target}</td>
                     <td className="muted" title={v.created_at}>
                       {timeAgo(v.created_at)}
                     </td>
@@ -523,7 +596,7 @@ function DeployDialog(props: {
             <select aria-label="Version" value={version} onChange={(e) => setVersion(Number(e.target.value))}>
               {props.versions.map((v) => (
                 <option key={v.version} value={v.version}>
-                  v{v.version} ({v.target}) {timeAgo(v.created_at)}
+                  v{v.version} ({v.target}{v.revision ? `, revision ${v.revision}` : ''}) {timeAgo(v.created_at)}
                 </option>
               ))}
             </select>

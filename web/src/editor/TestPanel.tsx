@@ -7,6 +7,7 @@ import { JsonView, PairsEditor, Spinner, pairsToObject, type Pair } from '../ui'
 import { CodeEditor } from '../cm/CodeEditor';
 import { languageFor } from '../cm/langs';
 import { ProblemList } from './ProblemsPanel';
+import { isError } from '../problems';
 import { cleanDoc } from '../flow';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
@@ -118,7 +119,7 @@ export function TestPanel(props: Props) {
     } catch (e) {
       const err = e as ApiError;
       const ps = err.problems();
-      if (err.status === 422 && ps.length) {
+      if (err.status === 422 && ps.some(isError)) {
         setProblems(ps);
         props.onProblems(ps);
         setError('The flow has problems; fix them to run it.');

@@ -1,12 +1,40 @@
 // The config form, generated from a node type's spec fields. There is no
 // hand-written form per node type: every kind of field has one renderer.
 import { useEffect, useState, type ReactNode } from 'react';
-import type { Config, Field } from '../types';
+import type { Config, Field, Severity } from '../types';
 import { CodeEditor } from '../cm/CodeEditor';
 import { languageFor } from '../cm/langs';
 import { newItem } from '../flow';
+import { SeverityTag } from './ProblemsPanel';
 
-export type ProblemIndex = Map<string, string[]>;
+/** A problem's message and severity, as shown under the field it is about. */
+export type FieldProblem = { message: string; severity: Severity };
+/** The node's problems by normalized field path. */
+export type ProblemIndex = Map<string, FieldProblem[]>;
+
+/** Only errors mark a field invalid (red); a warning leaves it as it is. */
+function hasError(index: ProblemIndex, path: string): boolean {
+  return (index.get(path) ?? []).some((p) => p.severity === 'error');
+}
+
+/** The messages under a field or a list row: errors in red, warnings in amber with a label. */
+export function FieldMessages({ items }: { items: FieldProblem[] }) {
+  return (
+    <>
+      {items.map((m, i) =>
+        m.severity === 'warning' ? (
+          <div className="field-warning" role="status" key={i} data-testid="field-warning">
+            <SeverityTag severity="warning" /> {m.message}
+          </div>
+        ) : (
+          <div className="field-error" role="alert" key={i}>
+            {m.message}
+          </div>
+        ),
+      )}
+    </>
+  );
+}
 
 interface FieldProps {
   field: Field;
@@ -45,21 +73,18 @@ export function renderedPaths(fields: Field[], config: Config | undefined, prefi
 
 function Wrap(props: { field: Field; path: string; problems: ProblemIndex; children: ReactNode; extraError?: string; compact?: boolean }) {
   const msgs = [...(props.problems.get(props.path) ?? [])];
-  if (props.extraError) msgs.push(props.extraError);
-  const invalid = msgs.length > 0;
+  if (props.extraError) msgs.push({ message: props.extraError, severity: 'error' });
+  const invalid = msgs.some((m) => m.severity === 'error');
+  const warned = !invalid && msgs.length > 0;
   return (
-    <div className={`field kind-${props.field.kind}${invalid ? ' invalid' : ''}${props.compact ? ' compact' : ''}`} data-field-path={props.path}>
+    <div className={`field kind-${props.field.kind}${invalid ? ' invalid' : ''}${warned ? ' warned' : ''}${props.compact ? ' compact' : ''}`} data-field-path={props.path}>
       <div className="field-label">
         <span>{labelOf(props.field)}</span>
         {props.field.required && <span className="req" title="required">*</span>}
         <span className="field-kind">{kindLabel(props.field)}</span>
       </div>
       {props.children}
-      {msgs.map((m, i) => (
-        <div className="field-error" role="alert" key={i}>
-          {m}
-        </div>
-      ))}
+      <FieldMessages items={msgs} />
       {props.field.description && !props.compact && <div className="hint">{props.field.description}</div>}
     </div>
   );
@@ -132,7 +157,7 @@ export function FieldEditor(props: FieldProps) {
             extensions={exprExts()}
             placeholder={defaultHint(f) ?? 'expression, e.g. request.body.id'}
             ariaLabel={labelOf(f)}
-            invalid={problems.has(path)}
+            invalid={hasError(problems, path)}
           />
         </Wrap>
       );
@@ -148,7 +173,7 @@ export function FieldEditor(props: FieldProps) {
             extensions={exprExts()}
             placeholder={defaultHint(f) ?? '200 or an expression'}
             ariaLabel={labelOf(f)}
-            invalid={problems.has(path)}
+            invalid={hasError(problems, path)}
           />
         </Wrap>
       );
@@ -162,7 +187,7 @@ export function FieldEditor(props: FieldProps) {
             extensions={languageFor(f.language ?? 'javascript')}
             placeholder={defaultHint(f)}
             ariaLabel={labelOf(f)}
-            invalid={problems.has(path)}
+            invalid={hasError(problems, path)}
           />
         </Wrap>
       );
@@ -245,7 +270,7 @@ function SchemaField(props: FieldProps) {
         }}
         extensions={languageFor('json')}
         ariaLabel={labelOf(f)}
-        invalid={!!err || props.problems.has(path)}
+        invalid={!!err || hasError(props.problems, path)}
       />
     </Wrap>
   );
@@ -311,11 +336,7 @@ function ListField(props: FieldProps) {
               ))}
             </div>
             <RowTools i={i} n={items.length} what={what} onMove={(to) => set(move(items, i, to))} onRemove={() => set(items.filter((_, j) => j !== i))} />
-            {(problems.get(`${path}[${i}]`) ?? []).map((m, k) => (
-              <div className="field-error" key={k}>
-                {m}
-              </div>
-            ))}
+            <FieldMessages items={problems.get(`${path}[${i}]`) ?? []} />
           </div>
         ))}
         <button className="link add-row" onClick={() => set([...items, newItem(f.item ?? [])])}>
@@ -335,7 +356,7 @@ function ExprListField(props: FieldProps) {
     <Wrap {...props}>
       <div className="list">
         {items.map((item, i) => (
-          <div className={`list-row expr-row${problems.has(`${path}[${i}]`) ? ' invalid' : ''}`} key={i} data-field-path={`${path}[${i}]`}>
+          <div className={`list-row expr-row${hasError(problems, `${path}[${i}]`) ? ' invalid' : ''}`} key={i} data-field-path={`${path}[${i}]`}>
             <span className="row-index">{f.name === 'params' ? `$${i + 1}` : i + 1}</span>
             <div className="list-row-fields">
               <CodeEditor
@@ -343,13 +364,9 @@ function ExprListField(props: FieldProps) {
                 onChange={(v) => set(items.map((x, j) => (j === i ? v : x)), `${path}[${i}]`)}
                 extensions={exprExts()}
                 ariaLabel={`${labelOf(f)} ${i + 1}`}
-                invalid={problems.has(`${path}[${i}]`)}
+                invalid={hasError(problems, `${path}[${i}]`)}
               />
-              {(problems.get(`${path}[${i}]`) ?? []).map((m, k) => (
-                <div className="field-error" key={k}>
-                  {m}
-                </div>
-              ))}
+              <FieldMessages items={problems.get(`${path}[${i}]`) ?? []} />
             </div>
             <RowTools i={i} n={items.length} what={what} onMove={(to) => set(move(items, i, to))} onRemove={() => set(items.filter((_, j) => j !== i))} />
           </div>

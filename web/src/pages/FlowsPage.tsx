@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api';
 import type { FlowDoc, FlowSummary } from '../types';
 import { NAME_RE, cleanDoc, download, emptyFlow, exportText } from '../flow';
+import { isError } from '../problems';
 import { flowHref, navigate } from '../router';
 import { Modal, toast, timeAgo } from '../ui';
 import { useCatalog } from '../App';
@@ -210,7 +211,8 @@ export function FlowsPage() {
 }
 
 function detailText(e: ApiError): string {
-  const p = e.problems();
+  // The errors are why it was refused; warnings would only bury them.
+  const p = e.problems().filter(isError);
   return p.length ? ': ' + p.map((x) => (x.field ? `${x.field}: ` : '') + x.message).join('; ') : '';
 }
 
