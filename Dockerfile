@@ -21,5 +21,8 @@ FROM golang:1.26-bookworm
 # The Go toolchain stays in the image: publishing with target go builds
 # bundles with it, offline, from the sources inside the binary.
 COPY --from=build /out/flowline /usr/local/bin/flowline
+# In a container the API must listen beyond loopback; the port mapping
+# decides who reaches it.
+ENV FLOWLINE_ADDR=:8080
 EXPOSE 8080 8081
 ENTRYPOINT ["flowline", "serve"]

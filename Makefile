@@ -22,7 +22,7 @@ build: $(BIN)
 $(BIN): web/dist/index.html $(VENDOR_ZIP) $(GO_SRC)
 	$(GO) build -o $(BIN) ./cmd/flowline
 
-$(VENDOR_ZIP): go.mod go.sum $(wildcard runtime/*.go flow/*.go) codegen/build/vendorgen/main.go
+$(VENDOR_ZIP): go.mod go.sum $(shell find runtime flow -name '*.go') codegen/build/vendorgen/main.go
 	$(GO) run ./codegen/build/vendorgen -go "$(GO)" -o $@
 
 web: web/dist/index.html
@@ -53,6 +53,7 @@ bench: build
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./flow
+	$(GO) test -run '^$$' -fuzz '^FuzzExprBudget$$' -fuzztime $(FUZZTIME) ./flow
 	$(GO) test -run '^$$' -fuzz '^FuzzGenerateHostile$$' -fuzztime $(FUZZTIME) ./codegen/js
 	$(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZTIME) ./codegen/golang
 

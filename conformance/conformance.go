@@ -28,6 +28,9 @@ type Case struct {
 	SetupSQL []string          `json:"setup_sql"`
 	Flow     json.RawMessage   `json:"flow"`
 	Requests []Exchange        `json:"requests"`
+	// ExtraEgress lists what the flow may call besides the stub upstream
+	// (egress allow-list entries; the project's own cases only).
+	ExtraEgress []string `json:"egress_allow"`
 }
 
 // Exchange is a request and its expectation.
@@ -480,6 +483,19 @@ func Send(base string, r Request) (Response, error) {
 		return Response{}, err
 	}
 	return Response{Status: resp.StatusCode, Headers: resp.Header, Body: body}, nil
+}
+
+// EgressWith is the egress allow-list a run of the case needs: the stub
+// upstream's host:port (it listens on 127.0.0.1, which http.request's
+// default policy refuses) and the case's own egress_allow entries. Every
+// runner passes it, as a deployment's or a test run's "egress": {"allow"},
+// or as runtime.Options.Egress.
+func (c *Case) EgressWith(upstream string) []string {
+	allow := []string{}
+	if u, err := url.Parse(upstream); err == nil && u.Host != "" {
+		allow = append(allow, u.Host)
+	}
+	return append(allow, c.ExtraEgress...)
 }
 
 // EnvWith is the case's env with UPSTREAM set to the stub upstream's URL.

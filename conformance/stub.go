@@ -106,5 +106,9 @@ func NewStub() *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"truncated": `)
 	})
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		// 302 to the URL in "to": a redirect the egress policy must check.
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+	})
 	return httptest.NewServer(mux)
 }

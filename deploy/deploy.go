@@ -40,10 +40,21 @@ type Spec struct {
 	// is the same either way.
 	Command []string
 
-	Env         map[string]string // the flow's variables and secrets
+	Env map[string]string // the flow's plain variables
+	// Secrets are the flow's secret variables (seen as env.NAME like
+	// Env's) and Datasources the datasource URLs, which hold passwords.
+	// Targets never put either in an instance's environment or command
+	// line, where other processes and logs can read them, and never log
+	// them.
+	Secrets     map[string]string
 	Datasources map[string]string // datasource name -> URL
 	Scaling     Scaling
 	Deadline    time.Duration // request deadline; zero means DefaultDeadline
+
+	// EgressAllow is the allow-list of http.request's egress policy
+	// (runtime/egress.Parse entries); empty allows nothing internal.
+	// Targets hand it to instances as FLOWLINE_EGRESS_ALLOW.
+	EgressAllow []string
 }
 
 // Scaling is the scaling policy of a deployment. Min is the number of

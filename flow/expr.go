@@ -1,9 +1,16 @@
 package flow
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -24,14 +31,41 @@ const MaxExprLength = 64 << 10
 
 // CompileExpr compiles an expression for the flow environment. The validator,
 // the test run and both bundle targets compile through here, so they accept
-// and mean the same expressions.
+// and mean the same expressions, and run them on the same budget.
+//
+// It does what expr.Compile does, in its steps, so that the guard (see
+// exprguard.go) can rewrite the tree between the optimizer and the
+// compiler: the checker, and so validation, sees the expression as it was
+// written; what runs is the guarded tree. The checker also refuses
+// expressions of more than conf.DefaultMaxNodes nodes.
 func CompileExpr(src string, asBool bool) (*vm.Program, error) {
 	if len(src) > MaxExprLength {
 		return nil, fmt.Errorf("the expression is %d bytes long; at most %d", len(src), MaxExprLength)
 	}
-	opts := []expr.Option{expr.Env(exprEnv)}
+	config := conf.CreateNew()
+	expr.Env(exprEnv)(config)
+	expr.MaxNodes(conf.DefaultMaxNodes)(config)
 	if asBool {
-		opts = append(opts, expr.AsBool())
+		expr.AsBool()(config)
 	}
-	return expr.Compile(src, opts...)
+	tree, err := checker.ParseCheck(src, config)
+	if err != nil {
+		return nil, err
+	}
+	if err := optimizer.Optimize(&tree.Node, config); err != nil {
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			return nil, fe.Bind(tree.Source)
+		}
+		return nil, err
+	}
+	g := &guard{}
+	ast.Walk(&tree.Node, g)
+	g.done(&tree.Node)
+	// Only the compiler sees the guarded functions: no expression can
+	// call them by name.
+	for name, fn := range replacedCalls {
+		config.Functions[name] = fn
+	}
+	return compiler.Compile(tree, config)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	stdruntime "runtime"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -24,8 +26,10 @@ const (
 	DefaultQueryTimeout = 10 * time.Second
 	MaxQueryTimeoutMS   = 300_000
 	DefaultMaxRows      = 10_000
-	MaxMaxRows          = 1_000_000
-	MaxQueryParams      = 65_535 // Postgres' own limit
+	// MaxQueryBytes bounds what one query may return, in bytes on the wire.
+	MaxQueryBytes  = 64 << 20
+	MaxMaxRows     = 1_000_000
+	MaxQueryParams = 65_535 // Postgres' own limit
 )
 
 // QuerySpec is a db.query node's fixed settings.
@@ -233,9 +237,18 @@ func (x *Exec) Query(q *Query, params []any) ([]any, error) {
 	defer rows.Close()
 	fields := rows.FieldDescriptions()
 	out := []any{}
+	size := 0
 	for rows.Next() {
 		if len(out) >= q.maxRows {
 			return nil, fmt.Errorf("the query returned more than %d rows (max_rows); narrow it with WHERE or LIMIT, or raise max_rows", q.maxRows)
+		}
+		// Bounded in bytes too, counted on the wire before decoding, so
+		// that one wide row (select repeat('x', 1e9)) cannot fill memory.
+		for _, raw := range rows.RawValues() {
+			size += len(raw)
+		}
+		if size > MaxQueryBytes {
+			return nil, fmt.Errorf("the query returned more than %d MiB; select fewer or smaller columns", MaxQueryBytes>>20)
 		}
 		vals, err := rows.Values()
 		if err != nil {
@@ -259,6 +272,10 @@ func (x *Exec) queryError(ctx context.Context, q *Query, err error) error {
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("the query timed out after %v", q.timeout)
+	}
+	var big *pgproto3.ExceededMaxBodyLenErr
+	if errors.As(err, &big) {
+		return fmt.Errorf("a row of the answer is larger than %d MiB; select fewer or smaller columns", MaxQueryBytes>>20)
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -285,12 +302,23 @@ func (r *resources) pool(f *Flow, name string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datasource %q: %w", name, err)
 	}
-	cfg.MaxConns = int32(max(4, 2*stdruntime.GOMAXPROCS(0)))
+	// The datasource URL may size its pool (?pool_max_conns=N, as pgx
+	// reads it); the default suits a small instance.
+	if !strings.Contains(url, "pool_max_conns=") {
+		cfg.MaxConns = int32(max(4, 2*stdruntime.GOMAXPROCS(0)))
+	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "flowline " + f.Manifest.Flow
+	// No single message from the database may be larger than a whole
+	// answer may be: pgx would otherwise read a 1 GB row into memory.
+	cfg.ConnConfig.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		fe := pgproto3.NewFrontend(r, w)
+		fe.SetMaxBodyLen(MaxQueryBytes)
+		return fe
+	}
 	// A query whose context ends is cancelled on the server too, so a
 	// timed-out statement does not keep running there.
 	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/flowline/flowline/flow"
 )
 
 // Exec is one request's run of a flow. Generated code drives it node by
@@ -32,8 +34,9 @@ type Exec struct {
 	lastErr error // the error a host call is failing with, for the JS host
 
 	// What a run reuses when its Exec is recycled (ServeHTTP does, once
-	// the answer is written): the expression VM and the maps.
+	// the answer is written): the expression VM, its meter and the maps.
 	machine vm.VM
+	meter   flow.Meter // in env under flow.MeterKey
 	trace   map[string]any
 	req     map[string]any
 	query   map[string]any
@@ -120,6 +123,7 @@ func newExec(f *Flow, tr Trace, detail bool) *Exec {
 	x.env["nodes"] = x.nodes
 	x.env["env"] = f.env
 	x.env["trace"] = x.trace
+	x.env[flow.MeterKey] = &x.meter
 	return x
 }
 
@@ -143,6 +147,7 @@ func (x *Exec) release() {
 	clear(x.machine.Variables)
 	x.spans = x.spans[:0]
 	x.ctx, x.flow, x.request, x.logs, x.resp, x.lastErr = nil, nil, nil, nil, nil, nil
+	x.meter.Reset(nil, 0, 0) // let go of the request's context
 	x.env["request"], x.env["env"], x.trace["id"] = nil, nil, nil
 	x.answer = Response{}
 	execPool.Put(x)
@@ -270,7 +275,7 @@ func (x *Exec) Fail(err error, hasErrorPort bool) (port string, ok bool) {
 		kind = KindDeadline
 		err = fmt.Errorf("request deadline passed while node %s was running", sp.ID)
 	}
-	msg := err.Error()
+	msg := x.flow.redact.String(err.Error()) // secrets: see Options.Secrets
 	sp.Error = msg
 	x.cur = -1
 	if hasErrorPort && kind != KindDeadline {
@@ -299,13 +304,16 @@ func (x *Exec) Fail(err error, hasErrorPort bool) (port string, ok bool) {
 // Responded reports whether a node has answered the request.
 func (x *Exec) Responded() bool { return x.resp != nil }
 
-// Eval runs a compiled expression against this request. Its result is
-// normalized (see Normalize), so both targets keep and send the same values.
+// Eval runs a compiled expression against this request, on the budget of
+// ExprMemoryLimit and ExprStepLimit and until the request's deadline. Its
+// result is normalized (see Normalize), so both targets keep and send the
+// same values.
 func (x *Exec) Eval(p *vm.Program) (any, error) {
 	if p == nil {
 		return nil, errors.New("program is nil")
 	}
-	v, err := x.machine.Run(p, x.env)
+	x.meter.Reset(x.ctx, ExprMemoryLimit, ExprStepLimit)
+	v, err := x.meter.Eval(&x.machine, p, x.env)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/flowline/flowline/flow"
+	"github.com/flowline/flowline/runtime/egress"
+	"github.com/flowline/flowline/runtime/redact"
 )
 
 // Manifest describes a bundle: which flow and version it is, where it
@@ -84,6 +87,26 @@ type Options struct {
 	// MaxUpstreamBody limits an http.request's response body;
 	// DefaultMaxUpstreamBody when 0.
 	MaxUpstreamBody int64
+	// Egress is the policy every http.request connection passes: nil
+	// refuses loopback, private, link-local and other internal
+	// destinations; egress.Parse makes one with an allow-list.
+	Egress *egress.Policy
+	// Secrets are values nobody may read back: the deployment's secret
+	// variables (which are also in Env). They, the Datasources' URLs and
+	// those URLs' passwords are replaced by "[redacted]" in the flow's log
+	// lines, in node error messages (spans, logs and the 500/502/504
+	// answers) and in everything a detailed Serve (a test run) returns.
+	// Values shorter than redact.MinLen are left alone.
+	Secrets []string
+}
+
+// redactor hides o's secrets, its datasource URLs and their passwords.
+func (o Options) redactor() *redact.Redactor {
+	values := slices.Clone(o.Secrets)
+	for _, u := range o.Datasources {
+		values = append(values, redact.URLSecrets(u)...)
+	}
+	return redact.New(values...)
 }
 
 // Flow is a program ready to serve: its route, environment and logger.
@@ -100,7 +123,8 @@ type Flow struct {
 	deadline    time.Duration
 	draining    atomic.Bool
 	closers     []func()
-	res         resources // what the palette's nodes pool (resources.go)
+	res         resources        // what the palette's nodes pool (resources.go)
+	redact      *redact.Redactor // the secrets of Options.Secrets and the datasources; nil for none
 }
 
 // New readies prog to serve requests.
@@ -130,6 +154,11 @@ func New(m Manifest, prog Program, o Options) (*Flow, error) {
 	if f.logger == nil {
 		f.logger = slog.New(slog.DiscardHandler)
 	}
+	// Secrets are redacted where lines are written, so no log reader
+	// (the debug console, a log shipper) ever sees them.
+	if f.redact = o.redactor(); f.redact != nil {
+		f.logger = slog.New(f.redact.Handler(f.logger.Handler()))
+	}
 	if o.LogLevel != "" {
 		if err := f.logLevel.UnmarshalText([]byte(o.LogLevel)); err != nil {
 			return nil, fmt.Errorf("load flow %s: log level: %w", m.Flow, err)
@@ -142,6 +171,7 @@ func New(m Manifest, prog Program, o Options) (*Flow, error) {
 		f.deadline = DefaultDeadline
 	}
 	f.res.maxUpstreamBody = o.MaxUpstreamBody
+	f.res.egress = o.Egress
 	f.OnClose(f.res.close)
 	return f, nil
 }
@@ -176,12 +206,46 @@ type Result struct {
 
 // Serve runs the flow for r. With detail, spans keep each node's input and
 // output and the log lines are kept: that is the designer's test run.
+// A detailed run's spans, logs and response have their secrets redacted:
+// it is shown to the designer's users.
 func (f *Flow) Serve(r *http.Request, detail bool) *Result {
 	res := &Result{}
 	if x := f.run(r, detail, res); x != nil {
 		res.Spans, res.Logs = x.Spans(), x.Logs()
 	}
+	if detail && f.redact != nil {
+		f.redactResult(res)
+	}
 	return res
+}
+
+// redactResult replaces the secrets in what a detailed run shows. Values
+// are copied where they hold a secret, never changed in place: spans share
+// them with each other and with the response.
+func (f *Flow) redactResult(res *Result) {
+	r := f.redact
+	for i := range res.Spans {
+		sp := &res.Spans[i]
+		if sp.Input != nil {
+			sp.Input, _ = r.Value(sp.Input).(map[string]any)
+		}
+		sp.Output = r.Value(sp.Output)
+		sp.Error = r.String(sp.Error)
+	}
+	for i := range res.Logs {
+		res.Logs[i].Message = r.String(res.Logs[i].Message)
+	}
+	if resp := res.Response; resp != nil {
+		red := *resp
+		red.Body = r.Value(resp.Body)
+		if len(resp.Header) > 0 {
+			red.Header = make(http.Header, len(resp.Header))
+			for k, vs := range resp.Header {
+				red.Header[k] = r.Value(vs).([]string)
+			}
+		}
+		res.Response = &red
+	}
 }
 
 // run serves r into res and returns the run's Exec, or nil when no node

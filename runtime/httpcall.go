@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	neturl "net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/flowline/flowline/runtime/egress"
 )
 
 // http.request limits and defaults.
@@ -138,6 +141,26 @@ func (x *Exec) HTTPRequest(c *HTTPCall, url any, headers [][2]any, body any) (ma
 	}
 	h.Set("Traceparent", x.Trace.Traceparent(x.SpanID()))
 
+	// The egress policy, once what the node's expressions gave is known
+	// to be sendable (a url, header or body that is not stays a 500). The
+	// dial checks every address the host resolves to; checking the URL
+	// here refuses an IP address or a metadata name without a DNS lookup.
+	// A refusal is an upstream failure, and never retried.
+	policy := x.flow.res.egress
+	if err := policy.CheckURL(u); err != nil {
+		return nil, Upstream(fmt.Errorf("%s %s: %w", c.method, redactURL(u), err))
+	}
+	// A Host header does not change where the request goes, but an
+	// ingress or proxy at that address may route by it, to hosts the
+	// policy never saw. So it is sent only to destinations the allow-list
+	// names (docs/palette.md).
+	if host != "" && !sameHost(host, u) && !policy.Listed(u) {
+		return nil, Upstream(fmt.Errorf("%s %s: %w", c.method, redactURL(u), &egress.RefusedError{
+			Addr:   net.JoinHostPort(u.Hostname(), urlPort(u)),
+			Reason: "a Host header that names another host is sent only to destinations on the allow-list",
+		}))
+	}
+
 	// One request is prepared for all attempts; each attempt sends a
 	// shallow copy with its own context and, when there is a payload, a
 	// fresh reader over it. Nothing that sends a request changes its URL
@@ -206,7 +229,8 @@ func (x *Exec) httpAttempt(client *http.Client, c *HTTPCall, u *neturl.URL, tmpl
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, true, Upstream(x.networkError(ctx, c, u, err))
+		// A refusal is the same on every attempt: not retried.
+		return nil, !isRefused(err), Upstream(x.networkError(ctx, c, u, err))
 	}
 	defer resp.Body.Close()
 	retry = resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout
@@ -345,6 +369,28 @@ func redactRawURL(s string) string {
 		}
 	}
 	return s
+}
+
+// sameHost reports whether a Host header names the URL's own host (its
+// port aside).
+func sameHost(header string, u *neturl.URL) bool {
+	h := header
+	if hh, _, err := net.SplitHostPort(header); err == nil {
+		h = hh
+	}
+	h = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"), ".")
+	return strings.EqualFold(h, strings.TrimSuffix(u.Hostname(), "."))
+}
+
+// urlPort is the URL's port, or its scheme's default.
+func urlPort(u *neturl.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
 
 // validHeaderValue reports whether v may be sent as a header value: no

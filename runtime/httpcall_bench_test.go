@@ -58,5 +58,6 @@ func BenchmarkHTTPRequestFanout(b *testing.B) {
 		x.Begin("done")
 		x.Respond(200, nil, map[string]any{"user": u["body"], "orders": o["body"]})
 	})
-	benchServe(b, m, runtime.ProgramFunc(prog), "GET", "http://h/fanout", "")
+	// The stub listens on 127.0.0.1, which only an allow-list opens.
+	benchServeWith(b, allowLoopback, m, runtime.ProgramFunc(prog), "GET", "http://h/fanout", "")
 }

@@ -14,7 +14,23 @@ import (
 	"time"
 
 	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/runtime/egress"
 )
+
+// loopback is the egress policy of these tests: their servers listen on
+// 127.0.0.1, which the default policy refuses (egress_test.go).
+var (
+	loopback      = mustPolicy("127.0.0.0/8")
+	allowLoopback = runtime.Options{Egress: loopback}
+)
+
+func mustPolicy(allow ...string) *egress.Policy {
+	p, err := egress.Parse(allow)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
 
 func httpCall(t testing.TB, s runtime.HTTPSpec) *runtime.HTTPCall {
 	t.Helper()
@@ -62,7 +78,7 @@ func TestHTTPRequestSends(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			call := httpCall(t, runtime.HTTPSpec{Method: "POST"})
 			headers := append([][2]any{{"X-Num", 7.0}, {"X-Bool", true}, {"X-Nil", nil}, {"Host", "api.example"}}, tc.headers...)
-			r := runNode(t, runtime.Options{}, "", "", func(x *runtime.Exec) (any, error) {
+			r := runNode(t, allowLoopback, "", "", func(x *runtime.Exec) (any, error) {
 				return x.HTTPRequest(call, srv.URL+"/x?q=1", headers, tc.body)
 			})
 			if r.err != nil {
@@ -128,22 +144,22 @@ func TestHTTPRequestResponses(t *testing.T) {
 	do := func(o runtime.Options, path string) nodeRun {
 		return runNode(t, o, "", "", func(x *runtime.Exec) (any, error) { return x.HTTPRequest(get, srv.URL+path, nil, nil) })
 	}
-	if r := do(runtime.Options{}, "/text"); r.err != nil || r.out.(map[string]any)["body"] != "plain" {
+	if r := do(allowLoopback, "/text"); r.err != nil || r.out.(map[string]any)["body"] != "plain" {
 		t.Errorf("text: %v %v", r.out, r.err)
 	}
-	if r := do(runtime.Options{}, "/problem"); r.err != nil || r.out.(map[string]any)["status"] != 404 ||
+	if r := do(allowLoopback, "/problem"); r.err != nil || r.out.(map[string]any)["status"] != 404 ||
 		r.out.(map[string]any)["body"].(map[string]any)["title"] != "missing" {
 		t.Errorf("a 404 is an output: %v %v", r.out, r.err)
 	}
-	if r := do(runtime.Options{}, "/empty"); r.err != nil || r.out.(map[string]any)["body"] != nil {
+	if r := do(allowLoopback, "/empty"); r.err != nil || r.out.(map[string]any)["body"] != nil {
 		t.Errorf("empty: %v %v", r.out, r.err)
 	}
-	r := do(runtime.Options{}, "/badjson")
+	r := do(allowLoopback, "/badjson")
 	if r.err == nil || !strings.Contains(r.err.Error(), "declares JSON") || r.res.Response.Status != 502 {
 		t.Errorf("bad JSON: %v, status %d", r.err, r.res.Response.Status)
 	}
 	for _, path := range []string{"/big?n=2000", "/big?n=2000&chunked=1"} {
-		r := do(runtime.Options{MaxUpstreamBody: 1000}, path)
+		r := do(runtime.Options{MaxUpstreamBody: 1000, Egress: loopback}, path)
 		if r.err == nil || !strings.Contains(r.err.Error(), "over the limit") || r.res.Response.Status != 502 {
 			t.Errorf("%s: %v, status %d", path, r.err, r.res.Response.Status)
 		}
@@ -151,7 +167,7 @@ func TestHTTPRequestResponses(t *testing.T) {
 			t.Errorf("the message shows the query: %v", r.err)
 		}
 	}
-	if r := do(runtime.Options{MaxUpstreamBody: 1000}, "/big?n=1000&chunked=1"); r.err != nil {
+	if r := do(runtime.Options{MaxUpstreamBody: 1000, Egress: loopback}, "/big?n=1000&chunked=1"); r.err != nil {
 		t.Errorf("a body at the limit: %v", r.err)
 	}
 }
@@ -195,24 +211,24 @@ func TestHTTPRequestRetries(t *testing.T) {
 		call := httpCall(t, s)
 		return runNode(t, o, "", "", func(x *runtime.Exec) (any, error) { return x.HTTPRequest(call, url, nil, nil) })
 	}
-	if r := run(runtime.HTTPSpec{Method: "GET", Retries: 2}, runtime.Options{}, srv.URL+"/flaky"); r.err != nil || r.out.(map[string]any)["status"] != 200 || hits.Load() != 3 {
+	if r := run(runtime.HTTPSpec{Method: "GET", Retries: 2}, allowLoopback, srv.URL+"/flaky"); r.err != nil || r.out.(map[string]any)["status"] != 200 || hits.Load() != 3 {
 		t.Errorf("flaky: %v %v after %d attempts", r.out, r.err, hits.Load())
 	}
-	if r := run(runtime.HTTPSpec{Method: "GET", Retries: 1}, runtime.Options{}, srv.URL+"/flaky"); r.err != nil || r.out.(map[string]any)["status"] != 503 || hits.Load() != 2 {
+	if r := run(runtime.HTTPSpec{Method: "GET", Retries: 1}, allowLoopback, srv.URL+"/flaky"); r.err != nil || r.out.(map[string]any)["status"] != 503 || hits.Load() != 2 {
 		t.Errorf("exhausted: %v %v after %d attempts", r.out, r.err, hits.Load())
 	}
-	if r := run(runtime.HTTPSpec{Method: "PUT", Retries: 3}, runtime.Options{}, srv.URL+"/400"); r.err != nil || hits.Load() != 1 {
+	if r := run(runtime.HTTPSpec{Method: "PUT", Retries: 3}, allowLoopback, srv.URL+"/400"); r.err != nil || hits.Load() != 1 {
 		t.Errorf("a 400 is not retried: %d attempts", hits.Load())
 	}
-	if r := run(runtime.HTTPSpec{Method: "GET", TimeoutMS: 100, Retries: 1}, runtime.Options{}, srv.URL+"/slow"); r.err != nil || hits.Load() != 2 {
+	if r := run(runtime.HTTPSpec{Method: "GET", TimeoutMS: 100, Retries: 1}, allowLoopback, srv.URL+"/slow"); r.err != nil || hits.Load() != 2 {
 		t.Errorf("a timeout is retried: %v after %d attempts", r.err, hits.Load())
 	}
-	if r := run(runtime.HTTPSpec{Method: "POST"}, runtime.Options{}, srv.URL+"/always"); r.err != nil || hits.Load() != 1 {
+	if r := run(runtime.HTTPSpec{Method: "POST"}, allowLoopback, srv.URL+"/always"); r.err != nil || hits.Load() != 1 {
 		t.Errorf("POST: %d attempts", hits.Load())
 	}
 	// A network error: nothing listens.
 	start := time.Now()
-	r := run(runtime.HTTPSpec{Method: "GET", Retries: 3}, runtime.Options{}, "http://"+closedPort(t)+"/x?token=secret")
+	r := run(runtime.HTTPSpec{Method: "GET", Retries: 3}, allowLoopback, "http://"+closedPort(t)+"/x?token=secret")
 	var ne *runtime.NodeError
 	if r.err == nil || !errors.As(r.err, &ne) || ne.Kind != runtime.KindUpstream || r.res.Response.Status != 502 {
 		t.Fatalf("refused: %v, status %d", r.err, r.res.Response.Status)
@@ -225,7 +241,7 @@ func TestHTTPRequestRetries(t *testing.T) {
 	}
 	// Retries never wait past the request's deadline.
 	start = time.Now()
-	r = run(runtime.HTTPSpec{Method: "GET", Retries: 10}, runtime.Options{Deadline: 300 * time.Millisecond}, srv.URL+"/always")
+	r = run(runtime.HTTPSpec{Method: "GET", Retries: 10}, runtime.Options{Deadline: 300 * time.Millisecond, Egress: loopback}, srv.URL+"/always")
 	if d := time.Since(start); d > 300*time.Millisecond || r.err != nil || r.out.(map[string]any)["status"] != 502 {
 		t.Errorf("retries before a 300ms deadline took %v and gave %v, %v; want the last 502 in time", d, r.out, r.err)
 	}
@@ -240,12 +256,12 @@ func TestHTTPRequestTimeouts(t *testing.T) {
 	}))
 	defer srv.Close()
 	call := httpCall(t, runtime.HTTPSpec{Method: "GET", TimeoutMS: 100})
-	r := runNode(t, runtime.Options{}, "", "", func(x *runtime.Exec) (any, error) { return x.HTTPRequest(call, srv.URL, nil, nil) })
+	r := runNode(t, allowLoopback, "", "", func(x *runtime.Exec) (any, error) { return x.HTTPRequest(call, srv.URL, nil, nil) })
 	if r.err == nil || !strings.Contains(r.err.Error(), "timed out after 100ms") || r.res.Response.Status != 502 {
 		t.Errorf("timeout: %v, status %d", r.err, r.res.Response.Status)
 	}
 	slow := httpCall(t, runtime.HTTPSpec{Method: "GET"})
-	r = runNode(t, runtime.Options{Deadline: 100 * time.Millisecond}, "", "", func(x *runtime.Exec) (any, error) { return x.HTTPRequest(slow, srv.URL, nil, nil) })
+	r = runNode(t, runtime.Options{Deadline: 100 * time.Millisecond, Egress: loopback}, "", "", func(x *runtime.Exec) (any, error) { return x.HTTPRequest(slow, srv.URL, nil, nil) })
 	if r.res.Response.Status != 504 {
 		t.Errorf("deadline: %v, status %d", r.err, r.res.Response.Status)
 	}
@@ -275,7 +291,7 @@ func TestHTTPRequestRefusesBadInput(t *testing.T) {
 func TestHTTPSpecCheck(t *testing.T) {
 	for _, s := range []runtime.HTTPSpec{
 		{Method: "get"}, {Method: "TRACE"}, {Method: "GET", TimeoutMS: -1}, {Method: "GET", TimeoutMS: runtime.MaxHTTPTimeoutMS + 1},
-		{Method: "GET", Retries: -1}, {Method: "GET", Retries: runtime.MaxHTTPRetries + 1}, {Method: "POST", Retries: 1}, {Method: "PATCH", Retries: 2},
+		{Method: "GET", Retries: -1}, {Method: "GET", Retries: runtime.MaxHTTPRetries + 1},
 	} {
 		if _, err := runtime.NewHTTPCall(s); err == nil {
 			t.Errorf("%+v accepted", s)
@@ -284,6 +300,13 @@ func TestHTTPSpecCheck(t *testing.T) {
 	for _, m := range runtime.RetryMethods {
 		if _, err := runtime.NewHTTPCall(runtime.HTTPSpec{Method: m, Retries: 3, TimeoutMS: 5}); err != nil {
 			t.Errorf("%s: %v", m, err)
+		}
+	}
+	// Retries on a method that is never retried are allowed, with no
+	// effect; validation warns about them (docs/palette.md).
+	for _, s := range []runtime.HTTPSpec{{Method: "POST", Retries: 1}, {Method: "PATCH", Retries: 2}} {
+		if _, err := runtime.NewHTTPCall(s); err != nil {
+			t.Errorf("%+v: %v", s, err)
 		}
 	}
 }
@@ -312,7 +335,7 @@ func TestHTTPConnectionsPooled(t *testing.T) {
 		x.Begin("done")
 		x.Respond(200, nil, out)
 	})
-	f := newFlow(t, "GET", "/t", prog, runtime.Options{})
+	f := newFlow(t, "GET", "/t", prog, allowLoopback)
 	for i := 0; i < 5; i++ {
 		if resp, _ := do(t, f, "GET", "/t", ""); resp.StatusCode != 200 {
 			t.Fatalf("status %d", resp.StatusCode)

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -18,20 +20,38 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/flowline/flowline/runtime/egress"
 )
 
 // The environment an instance is started with (the deploy targets set it).
 const (
-	EnvBundleDir   = "FLOWLINE_BUNDLE_DIR"
-	EnvListen      = "FLOWLINE_LISTEN"
-	EnvFlowEnv     = "FLOWLINE_FLOW_ENV"
+	EnvBundleDir = "FLOWLINE_BUNDLE_DIR"
+	EnvListen    = "FLOWLINE_LISTEN"
+	EnvFlowEnv   = "FLOWLINE_FLOW_ENV"
+	// EnvDatasources is still read, for instances started by hand; the
+	// deploy targets pass datasources in EnvSecretsFile only.
 	EnvDatasources = "FLOWLINE_DATASOURCES"
 	EnvInstance    = "FLOWLINE_INSTANCE"
 	EnvDeployment  = "FLOWLINE_DEPLOYMENT"
 	EnvDeadline    = "FLOWLINE_DEADLINE"
 	EnvMaxBody     = "FLOWLINE_MAX_BODY"
 	EnvLogLevel    = "FLOWLINE_LOG_LEVEL"
+	// EnvEgressAllow is the deployment's egress allow-list for
+	// http.request, a JSON list of entries (runtime/egress.Parse).
+	EnvEgressAllow = "FLOWLINE_EGRESS_ALLOW"
+	// EnvSecretsFile names a JSON file (secretsFile) with the deployment's
+	// secret variables and datasource URLs: secrets never travel in the
+	// environment, which other processes of the user can read
+	// (/proc/<pid>/environ) and which children inherit.
+	EnvSecretsFile = "FLOWLINE_SECRETS_FILE"
 )
+
+// secretsFile is the content of the file EnvSecretsFile names.
+type secretsFile struct {
+	Env         map[string]string `json:"env"`         // secret variables, seen as env.NAME
+	Datasources map[string]string `json:"datasources"` // name -> URL
+}
 
 // DrainTimeout bounds how long in-flight requests may take to finish after
 // SIGTERM.
@@ -50,6 +70,11 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 			return o, fmt.Errorf("%s: %w", EnvDatasources, err)
 		}
 	}
+	if path := getenv(EnvSecretsFile); path != "" {
+		if err := readSecrets(path, &o); err != nil {
+			return o, err
+		}
+	}
 	if s := getenv(EnvDeadline); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {
@@ -65,6 +90,17 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		}
 		o.MaxBody = n
 	}
+	if s := getenv(EnvEgressAllow); s != "" {
+		var allow []string
+		if err := json.Unmarshal([]byte(s), &allow); err != nil {
+			return o, fmt.Errorf("%s: %w", EnvEgressAllow, err)
+		}
+		p, err := egress.Parse(allow)
+		if err != nil {
+			return o, fmt.Errorf("%s: %w", EnvEgressAllow, err)
+		}
+		o.Egress = p
+	}
 	if s := getenv(EnvMaxUpstreamBody); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -73,6 +109,32 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		o.MaxUpstreamBody = n
 	}
 	return o, nil
+}
+
+// readSecrets adds the secrets file's variables to o.Env (and to
+// o.Secrets, to be redacted) and its datasources to o.Datasources.
+func readSecrets(path string, o *Options) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", EnvSecretsFile, err)
+	}
+	var sf secretsFile
+	if err := json.Unmarshal(b, &sf); err != nil {
+		// Not %w: a JSON syntax error quotes nothing, but say so plainly.
+		return fmt.Errorf("%s: %s is not a JSON secrets file: %v", EnvSecretsFile, path, err)
+	}
+	if len(sf.Env) > 0 && o.Env == nil {
+		o.Env = make(map[string]string, len(sf.Env))
+	}
+	for _, k := range slices.Sorted(maps.Keys(sf.Env)) {
+		o.Env[k] = sf.Env[k]
+		o.Secrets = append(o.Secrets, sf.Env[k])
+	}
+	if len(sf.Datasources) > 0 && o.Datasources == nil {
+		o.Datasources = make(map[string]string, len(sf.Datasources))
+	}
+	maps.Copy(o.Datasources, sf.Datasources)
+	return nil
 }
 
 // InstanceLogger is the JSON logger every instance writes to stdout; the
@@ -96,6 +158,7 @@ func Main(m Manifest, prog Program) {
 		lg.Error("bad instance environment", "error", err.Error())
 		os.Exit(2)
 	}
+	lg = slog.New(o.redactor().Handler(lg.Handler())) // a load error may quote a datasource URL
 	o.Logger = lg
 	f, err := New(m, prog, o)
 	if err != nil {
@@ -185,12 +248,16 @@ func instrument(reg *prometheus.Registry, h http.Handler) http.Handler {
 // HostMain is the JS host: it loads the bundle named by the environment and
 // serves it. The flowline binary runs it as `flowline host`.
 func HostMain(stdout io.Writer, getenv func(string) string) int {
+	if getenv(EnvHostMode) == HostModeTestRun {
+		return TestRunMain(os.Stdin, stdout, getenv)
+	}
 	lg := InstanceLogger(stdout, getenv)
 	o, err := OptionsFromEnv(getenv)
 	if err != nil {
 		lg.Error("bad instance environment", "error", err.Error())
 		return 2
 	}
+	lg = slog.New(o.redactor().Handler(lg.Handler())) // a load error may quote a datasource URL
 	o.Logger = lg
 	dir := getenv(EnvBundleDir)
 	if dir == "" {

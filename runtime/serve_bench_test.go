@@ -134,7 +134,14 @@ func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(s int)           { w.status = s }
 
 func benchServe(b *testing.B, m runtime.Manifest, p runtime.ProgramFunc, method, target, body string) {
-	f, err := runtime.New(m, p, runtime.Options{Logger: slog.New(slog.DiscardHandler), LogLevel: "warn"})
+	benchServeWith(b, runtime.Options{}, m, p, method, target, body)
+}
+
+// benchServeWith is benchServe with options (an egress allow-list for a
+// stub upstream).
+func benchServeWith(b *testing.B, o runtime.Options, m runtime.Manifest, p runtime.ProgramFunc, method, target, body string) {
+	o.Logger, o.LogLevel = slog.New(slog.DiscardHandler), "warn"
+	f, err := runtime.New(m, p, o)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/flowline/flowline/server"
 	"io"
 	"net/http"
 	"strings"
@@ -367,4 +368,18 @@ func TestRestartBringsDeploymentsBack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTestRunIsolated: a test run whose process dies takes nothing with
+// it: the answer says why, and the server goes on serving.
+func TestTestRunIsolated(t *testing.T) {
+	ts := startWith(t, func(c *server.Config) { c.HostEnv = append(c.HostEnv, crashTestRunEnv+"=1") })
+	ts.must(201, "POST", "/api/v1/flows", helloGoFlow, nil)
+	var e apiErr
+	ts.must(422, "POST", "/api/v1/flows/hello-go/test", `{"request": {"method": "GET", "path": "/hello-go"}}`, &e)
+	if !strings.Contains(e.Error, "memory") {
+		t.Fatalf("error %q does not say the run ran out of memory", e.Error)
+	}
+	ts.must(200, "GET", "/api/v1/flows/hello-go", nil, nil)
+	ts.must(200, "POST", "/api/v1/flows/hello-go/validate", nil, nil)
 }

@@ -3,10 +3,13 @@ package server
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flowline/flowline/store"
 )
 
 // Environment variables, read in one place.
@@ -20,6 +23,12 @@ const (
 	EnvMaxBody     = "FLOWLINE_MAX_BODY"
 	EnvLogLevel    = "FLOWLINE_LOG_LEVEL"
 	EnvGo          = "FLOWLINE_GO"
+	EnvAPIToken    = "FLOWLINE_API_TOKEN"
+	EnvAdminUser   = "FLOWLINE_ADMIN_USER"
+	EnvAdminPass   = "FLOWLINE_ADMIN_PASSWORD"
+	EnvSecure      = "FLOWLINE_SECURE_COOKIES"
+	EnvAPIURL      = "FLOWLINE_URL"
+	EnvSecretKey   = store.EnvSecretKeyName // FLOWLINE_SECRET_KEY; the store names it in its errors
 )
 
 // Config is everything the server is started with.
@@ -41,12 +50,30 @@ type Config struct {
 	// ReadyTimeout bounds an instance's start (default 30s).
 	ReadyTimeout time.Duration
 	LogLevel     string
+	// APIToken is an admin's API token given by configuration, for
+	// automation; empty for none.
+	APIToken string
+	// AdminUser and AdminPassword make the first admin at first start;
+	// without them the first admin is "admin" with a one-time password
+	// printed to the log.
+	AdminUser, AdminPassword string
+	// SecureCookies marks the session cookie Secure (HTTPS only), for a
+	// server behind a TLS proxy.
+	SecureCookies bool
+	// URL is where users open the designer (https://flowline.example),
+	// when a proxy in front changes the Host header: browsers' requests
+	// carry it as their Origin.
+	URL string
+	// SecretKey seals deployments' secrets in the store (32 bytes, given
+	// as base64); nil uses the key file in DataDir, made at first start.
+	// Servers sharing a database must share it.
+	SecretKey []byte
 }
 
 // Defaults returns the configuration with nothing set.
 func Defaults() Config {
 	return Config{
-		Addr:        ":8080",
+		Addr:        "127.0.0.1:8080", // loopback until the operator opens it up
 		GatewayAddr: ":8081",
 		DataDir:     "data",
 		MaxBody:     1 << 20,
@@ -69,6 +96,32 @@ func FromEnv(c Config, getenv func(string) string) (Config, error) {
 	set(&c.GatewayURL, EnvPublicURL)
 	set(&c.LogLevel, EnvLogLevel)
 	set(&c.GoCommand, EnvGo)
+	set(&c.APIToken, EnvAPIToken)
+	set(&c.AdminUser, EnvAdminUser)
+	set(&c.AdminPassword, EnvAdminPass)
+	set(&c.URL, EnvAPIURL)
+	if c.URL != "" {
+		if u, err := url.Parse(c.URL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return c, fmt.Errorf("%s: %q is not an http(s)://host URL", EnvAPIURL, c.URL)
+		}
+	}
+	if v := getenv(EnvSecure); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("%s: %q is not true or false", EnvSecure, v)
+		}
+		c.SecureCookies = b
+	}
+	if v := getenv(EnvSecretKey); v != "" {
+		key, err := store.DecodeKey(v)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", EnvSecretKey, err)
+		}
+		c.SecretKey = key
+	}
+	if c.APIToken != "" && len(c.APIToken) < 16 {
+		return c, fmt.Errorf("%s must be at least 16 characters: it is an admin's key", EnvAPIToken)
+	}
 	if v := getenv(EnvMaxBody); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
@@ -103,6 +156,14 @@ func (c Config) Resolve() (Config, error) {
 		c.GoCommand = abs
 	}
 	return c, nil
+}
+
+// storeOptions are the options the store is opened with.
+func (c Config) storeOptions() []store.Option {
+	if c.SecretKey == nil {
+		return nil
+	}
+	return []store.Option{store.WithSecretKey(c.SecretKey)}
 }
 
 // gatewayURL is the base URL clients call, derived from the listener when

@@ -30,12 +30,15 @@ func allCases(t *testing.T) []conformance.Case {
 }
 
 // caseEnv prepares what one run of a case needs: a fresh stub upstream, a
-// fresh Postgres database with setup_sql applied when the case has one.
-func caseEnv(t *testing.T, c conformance.Case) (env, datasources map[string]string) {
+// fresh Postgres database with setup_sql applied when the case has one,
+// and the egress allow-list that lets the flow call the stub (on
+// 127.0.0.1, which the default policy refuses).
+func caseEnv(t *testing.T, c conformance.Case) (env, datasources map[string]string, allow []string) {
 	t.Helper()
 	stub := conformance.NewStub()
 	t.Cleanup(stub.Close)
 	env = c.EnvWith(stub.URL)
+	allow = c.EgressWith(stub.URL)
 	datasources = map[string]string{}
 	if len(c.SetupSQL) > 0 {
 		dbURL, _ := storetest.Database(t, "postgres")
@@ -51,7 +54,7 @@ func caseEnv(t *testing.T, c conformance.Case) (env, datasources map[string]stri
 		}
 		datasources["main"] = dbURL
 	}
-	return env, datasources
+	return env, datasources, allow
 }
 
 // TestConformance runs every case on the three ways the server runs a flow:
@@ -71,9 +74,9 @@ func TestConformance(t *testing.T) {
 			t.Cleanup(func() { ts.call("DELETE", "/api/v1/flows/"+f.Name, nil, nil) })
 
 			t.Run("test-run", func(t *testing.T) {
-				env, ds := caseEnv(t, c)
+				env, ds, allow := caseEnv(t, c)
 				for i, ex := range c.Requests {
-					resp, logs := testRun(t, ts, f.Name, ex.Request, env, ds)
+					resp, logs := testRun(t, ts, f.Name, ex.Request, env, ds, allow)
 					if diffs := conformance.Check(ex.Expect, resp, logs); len(diffs) > 0 {
 						t.Errorf("request %d (%s %s):\n  %s", i, ex.Request.Method, ex.Request.Path, strings.Join(diffs, "\n  "))
 					}
@@ -108,10 +111,11 @@ func TestConformance(t *testing.T) {
 // sends the case's requests through the gateway; log lines are read from
 // the deployment's log API.
 func gatewayRun(t *testing.T, ts *testServer, name string, c conformance.Case, target string) []conformance.Response {
-	env, ds := caseEnv(t, c)
+	env, ds, allow := caseEnv(t, c)
 	ts.must(201, "POST", "/api/v1/flows/"+name+"/versions", map[string]any{"target": target}, nil)
 	var d deployment
-	ts.must(201, "POST", "/api/v1/flows/"+name+"/deployments", map[string]any{"env": env, "datasources": ds}, &d)
+	ts.must(201, "POST", "/api/v1/flows/"+name+"/deployments",
+		map[string]any{"env": env, "datasources": ds, "egress": map[string]any{"allow": allow}}, &d)
 	defer ts.must(204, "DELETE", "/api/v1/deployments/"+d.ID, nil, nil)
 	ts.waitRunning(d.ID)
 	first := c.Requests[0].Request
@@ -154,9 +158,9 @@ func answerKey(r conformance.Response) string {
 var spanRE = regexp.MustCompile(`<trace>-[0-9a-f]{16}-`)
 
 // testRun sends a case's request through POST /flows/{name}/test.
-func testRun(t *testing.T, ts *testServer, name string, r conformance.Request, env, ds map[string]string) (conformance.Response, []conformance.LogLine) {
+func testRun(t *testing.T, ts *testServer, name string, r conformance.Request, env, ds map[string]string, allow []string) (conformance.Response, []conformance.LogLine) {
 	t.Helper()
-	body := map[string]any{"request": r, "env": env, "datasources": ds}
+	body := map[string]any{"request": r, "env": env, "datasources": ds, "egress": map[string]any{"allow": allow}}
 	var out struct {
 		Response struct {
 			Status  int               `json:"status"`
@@ -213,7 +217,7 @@ func TestLogsFollow(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", ts.api+"/api/v1/deployments/"+d.ID+"/logs?follow=1&level=warn", nil)
+	req := ts.apiRequest(ctx, "GET", "/api/v1/deployments/"+d.ID+"/logs?follow=1&level=warn", "")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,6 +20,7 @@ import (
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/flow"
+	"github.com/flowline/flowline/runtime/egress"
 	"github.com/flowline/flowline/server/gateway"
 	"github.com/flowline/flowline/store"
 )
@@ -47,28 +50,55 @@ const (
 )
 
 type deployRequest struct {
-	Version     int               `json:"version"`
-	Target      string            `json:"target"`
+	Version int    `json:"version"`
+	Target  string `json:"target"`
+	// Env holds plain variables, shown back as they are; Secrets holds
+	// secret ones, which flows see as env.NAME too but which are never
+	// shown again, and sealed in the store. Datasource URLs are secrets.
 	Env         map[string]string `json:"env"`
+	Secrets     map[string]string `json:"secrets"`
 	Datasources map[string]string `json:"datasources"`
 	Scaling     store.Scaling     `json:"scaling"`
 	Deadline    string            `json:"deadline"`
+	Egress      egressSpec        `json:"egress"`
+}
+
+// egressSpec is the "egress" field of a deployment and of a test run:
+// http.request's allow-list (runtime/egress.Parse), a list of CIDRs, IP
+// addresses and host names, each with an optional :port. Empty allows
+// nothing internal: loopback, private, link-local and metadata addresses
+// stay refused.
+type egressSpec struct {
+	Allow []string `json:"allow"`
+}
+
+// policy parses the allow-list; a bad entry is the client's mistake (400).
+func (e egressSpec) policy() (*egress.Policy, error) {
+	p, err := egress.Parse(e.Allow)
+	if err != nil {
+		return nil, errStatus(http.StatusBadRequest, err.Error())
+	}
+	return p, nil
 }
 
 type deploymentView struct {
-	ID          string            `json:"id"`
-	Flow        string            `json:"flow"`
-	Version     int               `json:"version"`
-	Target      string            `json:"target"`
-	Status      string            `json:"status"`
-	Message     string            `json:"message"`
-	URL         string            `json:"url"`
-	Method      string            `json:"method"`
-	Path        string            `json:"path"`
-	Env         map[string]string `json:"env"`
+	ID      string            `json:"id"`
+	Flow    string            `json:"flow"`
+	Version int               `json:"version"`
+	Target  string            `json:"target"`
+	Status  string            `json:"status"`
+	Message string            `json:"message"`
+	URL     string            `json:"url"`
+	Method  string            `json:"method"`
+	Path    string            `json:"path"`
+	Env     map[string]string `json:"env"`
+	// Secrets and Datasources show which names are set, each as "set":
+	// their values are never returned.
+	Secrets     map[string]string `json:"secrets"`
 	Datasources map[string]string `json:"datasources"`
 	Scaling     store.Scaling     `json:"scaling"`
 	Deadline    string            `json:"deadline,omitempty"`
+	Egress      egressSpec        `json:"egress"`
 	Instances   []deploy.Instance `json:"instances"`
 	CreatedAt   time.Time         `json:"created_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
@@ -77,8 +107,13 @@ type deploymentView struct {
 func (s *Server) view(ctx context.Context, d *store.Deployment) deploymentView {
 	v := deploymentView{
 		ID: d.ID, Flow: d.FlowName, Version: d.VersionNumber, Target: d.Target, Status: d.Status, Message: d.Message,
-		URL: s.gatewayURL + d.Path, Method: d.Method, Path: d.Path, Env: nonNil(d.Env), Datasources: nonNil(d.Datasources),
-		Scaling: d.Scaling, Instances: []deploy.Instance{}, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		URL: s.gatewayURL + d.Path, Method: d.Method, Path: d.Path, Env: nonNil(d.Env),
+		Secrets: setNames(d.Secrets), Datasources: setNames(d.Datasources),
+		Scaling: d.Scaling, Egress: egressSpec{Allow: d.EgressAllow}, Instances: []deploy.Instance{},
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+	}
+	if v.Egress.Allow == nil {
+		v.Egress.Allow = []string{}
 	}
 	if d.Deadline > 0 {
 		v.Deadline = d.Deadline.String()
@@ -99,6 +134,63 @@ func nonNil(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return m
+}
+
+// secretSet stands for a secret's value in every answer.
+const secretSet = "set"
+
+// setNames shows the names of secrets, never their values.
+func setNames(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k := range m {
+		out[k] = secretSet
+	}
+	return out
+}
+
+// withSecrets checks a test run's variables as a deployment's, and
+// returns them with its secrets among them, and the secret values, which
+// the runtime redacts from all the run shows (runtime.Options.Secrets).
+func withSecrets(env, secrets map[string]string) (map[string]string, []string, error) {
+	if err := checkVariables(env, secrets); err != nil {
+		return nil, nil, err
+	}
+	if len(secrets) == 0 {
+		return env, nil, nil
+	}
+	all := maps.Clone(env)
+	if all == nil {
+		all = make(map[string]string, len(secrets))
+	}
+	maps.Copy(all, secrets)
+	return all, slices.Collect(maps.Values(secrets)), nil
+}
+
+// envName is what a variable's name may be: an identifier, so that
+// expressions reach it as env.NAME.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+// checkVariables refuses names that are not identifiers, and a name that
+// is both plain and secret (which would env.NAME be?). Messages name the
+// variable, never a value.
+func checkVariables(env, secrets map[string]string) error {
+	for _, m := range []struct {
+		what string
+		vars map[string]string
+	}{{"env", env}, {"secret", secrets}} {
+		for _, k := range slices.Sorted(maps.Keys(m.vars)) {
+			if !envName.MatchString(k) {
+				return errStatus(http.StatusBadRequest, fmt.Sprintf("%s name %q is not a valid variable name "+
+					"(letters, digits and _, not starting with a digit, at most 64)", m.what, k))
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
+		if _, ok := env[k]; ok {
+			return errStatus(http.StatusBadRequest, fmt.Sprintf("%s is both in env and in secrets; give it once", k))
+		}
+	}
+	return nil
 }
 
 // create deploys a version of a flow. A flow that is already deployed keeps
@@ -131,11 +223,14 @@ func (a deploymentsAPI) create(c *gin.Context) {
 			return
 		}
 	}
-	for k := range req.Env {
-		if k == "" || strings.ContainsAny(k, "=\x00") {
-			fail(c, errStatus(http.StatusBadRequest, fmt.Sprintf("env name %q is not a valid variable name", k)))
-			return
-		}
+	policy, err := req.Egress.policy()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := checkVariables(req.Env, req.Secrets); err != nil {
+		fail(c, err)
+		return
 	}
 	f, err := a.store.GetFlow(c, name)
 	if err != nil {
@@ -171,8 +266,9 @@ func (a deploymentsAPI) create(c *gin.Context) {
 	}
 	d := &store.Deployment{
 		FlowID: f.ID, FlowName: f.Name, VersionID: v.ID, VersionNumber: v.Number, Target: req.Target,
-		Method: method, Path: path, Env: req.Env, Datasources: req.Datasources,
-		Scaling: store.Scaling{Min: scaling.Min, Max: scaling.Max}, Deadline: deadline, Status: statusPending,
+		Method: method, Path: path, Env: req.Env, Secrets: req.Secrets, Datasources: req.Datasources,
+		Scaling: store.Scaling{Min: scaling.Min, Max: scaling.Max}, Deadline: deadline,
+		EgressAllow: policy.Entries(), Status: statusPending,
 	}
 	// The route check and the registration happen under one lock, so two
 	// deploys cannot both take the same route.
@@ -200,6 +296,7 @@ func (a deploymentsAPI) create(c *gin.Context) {
 		fail(c, fmt.Errorf("deploy %s: %w", name, err))
 		return
 	}
+	a.s.audit(c, "deploy", name, fmt.Sprintf("version %d to %s as deployment %s", d.VersionNumber, d.Target, d.ID))
 	c.PureJSON(http.StatusCreated, a.s.view(c, d))
 }
 
@@ -228,9 +325,10 @@ func (s *Server) start(ctx context.Context, t deploy.Target, d *store.Deployment
 	}
 	err := t.Deploy(ctx, deploy.Spec{
 		ID: d.ID, Flow: d.FlowName, Version: d.VersionNumber, Method: d.Method, Path: d.Path,
-		BundleDir: dir, Command: command, Env: d.Env, Datasources: d.Datasources,
-		Scaling:  deploy.Scaling{Min: d.Scaling.Min, Max: d.Scaling.Max},
-		Deadline: d.Deadline,
+		BundleDir: dir, Command: command, Env: d.Env, Secrets: d.Secrets, Datasources: d.Datasources,
+		Scaling:     deploy.Scaling{Min: d.Scaling.Min, Max: d.Scaling.Max},
+		Deadline:    d.Deadline,
+		EgressAllow: d.EgressAllow,
 	})
 	if err != nil {
 		return fmt.Errorf("start deployment %s: %w", d.ID, err)
@@ -305,6 +403,7 @@ func (a deploymentsAPI) delete(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	a.s.audit(c, "undeploy", d.FlowName, fmt.Sprintf("deployment %s (version %d)", d.ID, d.VersionNumber))
 	c.Status(http.StatusNoContent)
 }
 
@@ -442,7 +541,7 @@ func (s *Server) syncRoutes() {
 			ids[i] = d.ID
 		}
 		routes = append(routes, gateway.Route{
-			DeploymentID: newest.ID, Flow: newest.FlowName, Method: newest.Method, Path: newest.Path,
+			DeploymentID: newest.ID, FlowID: newest.FlowID, Flow: newest.FlowName, Method: newest.Method, Path: newest.Path,
 			Deadline: newest.Deadline,
 			Backends: func() []string {
 				for _, id := range ids {

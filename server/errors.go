@@ -29,11 +29,18 @@ func errStatus(status int, msg string) error { return &apiError{Status: status, 
 func fail(c *gin.Context, err error) {
 	status, body := errorBody(err)
 	if status >= 500 {
-		if s, ok := c.Get(serverKey); ok {
-			s.(*Server).log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "error", err.Error())
-		}
+		logFailure(c, err, body)
 	}
 	c.AbortWithStatusJSON(status, body)
+}
+
+// logFailure logs a server-side failure with the id its answer shows, so
+// that an operator can find what a user saw.
+func logFailure(c *gin.Context, err error, body gin.H) {
+	if s, ok := c.Get(serverKey); ok {
+		s.(*Server).log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path,
+			"error_id", body["error_id"], "error", err.Error())
+	}
 }
 
 func errorBody(err error) (int, gin.H) {
@@ -65,7 +72,11 @@ func errorBody(err error) (int, gin.H) {
 	case errors.Is(err, store.ErrInvalid):
 		return http.StatusBadRequest, gin.H{"error": err.Error(), "details": []any{}}
 	}
-	return http.StatusInternalServerError, gin.H{"error": err.Error(), "details": []any{}}
+	// An unexpected failure's text can name files, addresses or queries:
+	// it goes to the log, and the answer carries only an id to find it by.
+	id := newSecret(6)
+	return http.StatusInternalServerError, gin.H{"error": "internal error; the server's log has the details under error_id " + id,
+		"error_id": id, "details": []any{}}
 }
 
 func orEmpty(v any) any {

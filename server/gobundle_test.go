@@ -66,7 +66,7 @@ func TestPublishGoStream(t *testing.T) {
 	ts := start(t, "sqlite")
 	ts.must(201, "POST", "/api/v1/flows", helloGoFlow, nil)
 
-	req, _ := http.NewRequest("POST", ts.api+"/api/v1/flows/hello-go/versions", strings.NewReader(`{"target": "go"}`))
+	req := ts.apiRequest(context.Background(), "POST", "/api/v1/flows/hello-go/versions", `{"target": "go"}`)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := http.DefaultClient.Do(req)
@@ -191,7 +191,7 @@ func TestPublishGoBuildFailure(t *testing.T) {
 		t.Fatalf("error %+v", e)
 	}
 
-	req, _ := http.NewRequest("POST", ts.api+"/api/v1/flows/hello-go/versions", strings.NewReader(`{"target": "go"}`))
+	req := ts.apiRequest(context.Background(), "POST", "/api/v1/flows/hello-go/versions", `{"target": "go"}`)
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -220,7 +220,7 @@ func TestPublishInvalidStream(t *testing.T) {
 	ts := start(t, "sqlite")
 	ts.must(201, "POST", "/api/v1/flows", `{"version": 1, "name": "broken", "nodes": [], "edges": []}`, nil)
 	ts.must(422, "POST", "/api/v1/flows/broken/versions", `{"target": "go"}`, nil)
-	req, _ := http.NewRequest("POST", ts.api+"/api/v1/flows/broken/versions", strings.NewReader(`{"target": "go"}`))
+	req := ts.apiRequest(context.Background(), "POST", "/api/v1/flows/broken/versions", `{"target": "go"}`)
 	req.Header.Set("Accept", "text/event-stream")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

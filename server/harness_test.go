@@ -21,18 +21,31 @@ import (
 // instance processes from it.
 const hostEnv = "FLOWLINE_TEST_AS_HOST"
 
+// crashTestRunEnv makes a test-run process die as one that ran out of
+// memory does.
+const crashTestRunEnv = "FLOWLINE_TEST_CRASH_TESTRUN"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(hostEnv) == "1" {
+		if os.Getenv(crashTestRunEnv) == "1" && os.Getenv(runtime.EnvHostMode) == runtime.HostModeTestRun {
+			// What the Go runtime prints when an allocation fails.
+			os.Stderr.WriteString("fatal error: out of memory\n\ngoroutine 1 [running]:\n")
+			os.Exit(2)
+		}
 		os.Exit(runtime.HostMain(os.Stdout, os.Getenv))
 	}
 	os.Exit(m.Run())
 }
+
+// testToken is the admin API token test servers are configured with.
+const testToken = "test-admin-token-0123456789"
 
 type testServer struct {
 	*server.Server // nil for a server run as a process of its own
 	t              *testing.T
 	api            string
 	gateway        string // the gateway's base URL
+	token          string // sent as a bearer token unless a call sets Authorization itself
 	url            string // database URL
 	dataDir        string
 	once           sync.Once
@@ -57,6 +70,7 @@ func startOn(t *testing.T, url, dir string, edits ...func(*server.Config)) *test
 	cfg.DatabaseURL, cfg.DataDir = url, dir
 	cfg.HostCommand = []string{os.Args[0]}
 	cfg.HostEnv = []string{hostEnv + "=1"}
+	cfg.APIToken = testToken
 	for _, edit := range edits {
 		edit(&cfg)
 	}
@@ -68,7 +82,7 @@ func startOn(t *testing.T, url, dir string, edits ...func(*server.Config)) *test
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: s, t: t, api: "http://" + s.APIAddr(), gateway: s.GatewayURL(), url: url, dataDir: dir}
+	ts := &testServer{Server: s, t: t, api: "http://" + s.APIAddr(), gateway: s.GatewayURL(), token: cfg.APIToken, url: url, dataDir: dir}
 	t.Cleanup(ts.stop)
 	return ts
 }
@@ -109,7 +123,14 @@ func (ts *testServer) call(method, path string, body any, out any, header ...str
 		ts.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if ts.token != "" {
+		req.Header.Set("Authorization", "Bearer "+ts.token)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] == "" {
+			req.Header.Del(header[i]) // a call without it
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -124,6 +145,19 @@ func (ts *testServer) call(method, path string, body any, out any, header ...str
 		}
 	}
 	return resp.StatusCode, data
+}
+
+// apiRequest is a request to the API with the test server's token, for
+// calls that read the answer as a stream.
+func (ts *testServer) apiRequest(ctx context.Context, method, path, body string) *http.Request {
+	ts.t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, ts.api+path, strings.NewReader(body))
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	return req
 }
 
 // must is call that fails the test unless the status is want.

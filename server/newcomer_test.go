@@ -138,7 +138,7 @@ func startProcess(t *testing.T, bin string) *testServer {
 		}
 		env = append(env, kv)
 	}
-	env = append(env, "HOME="+home, "GOMODCACHE="+modcache, "GOPROXY=off",
+	env = append(env, "HOME="+home, "GOMODCACHE="+modcache, "GOPROXY=off", "FLOWLINE_API_TOKEN="+testToken,
 		// Only the listeners differ from make run's defaults, so that
 		// tests can run beside a server on :8080.
 		"FLOWLINE_ADDR="+api, "FLOWLINE_GATEWAY_ADDR="+gw)
@@ -166,14 +166,14 @@ func startProcess(t *testing.T, bin string) *testServer {
 			t.Errorf("the server wrote to the Go module cache: %v", entries)
 		}
 	})
-	ts := &testServer{t: t, api: "http://" + api, gateway: "http://" + gw, dataDir: filepath.Join(work, "data")}
+	ts := &testServer{t: t, api: "http://" + api, gateway: "http://" + gw, token: testToken, dataDir: filepath.Join(work, "data")}
 	waitFor(t, func() bool {
 		resp, err := http.Get(ts.api + "/api/v1/info")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
-		return resp.StatusCode == 200
+		return resp.StatusCode == http.StatusUnauthorized // up, and refusing anonymous callers
 	})
 	return ts
 }
@@ -196,10 +196,10 @@ func readmeFlow(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(readme), "/api/v1/flows -d '")
+	_, rest, ok := strings.Cut(string(readme), "/api/v1/flows --json '")
 	doc, _, ok2 := strings.Cut(rest, "'")
 	if !ok || !ok2 || !json.Valid([]byte(doc)) {
-		t.Fatal("the README has no flow document in a `curl .../api/v1/flows -d '...'` command")
+		t.Fatal("the README has no flow document in a `curl .../api/v1/flows --json '...'` command")
 	}
 	return doc
 }

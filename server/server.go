@@ -10,14 +10,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"github.com/flowline/flowline/codegen/build"
 	"github.com/flowline/flowline/deploy"
@@ -47,6 +50,8 @@ type Server struct {
 	metrics  *prometheus.Registry
 	api      http.Handler
 	gobuild  *build.Builder // builds Go bundles
+	testRuns testRunner
+	auth     *auth
 
 	publishMu sync.Map // flow name -> *sync.Mutex: one publish at a time per flow
 
@@ -72,7 +77,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.storeOptions()...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +106,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		ReadyTimeout: cfg.ReadyTimeout,
 	})
 	s.targets = map[string]deploy.Target{"local": s.local}
+	s.testRuns = newProcessRunner(cfg.HostCommand, cfg.HostEnv, 4)
 	s.gobuild = build.New(build.Config{Go: cfg.GoCommand, Dir: filepath.Join(cfg.DataDir, "gobuild")})
 	s.gateway, err = gateway.New(gateway.Config{
 		MaxBodyBytes: cfg.MaxBody,
@@ -111,8 +117,60 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	s.auth = &auth{store: st, token: cfg.APIToken, secure: cfg.SecureCookies, log: log, logins: map[string]*rate.Limiter{}}
+	if u, err := url.Parse(cfg.URL); err == nil {
+		s.auth.host = u.Host
+	}
+	if err := s.firstAdmin(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.api = s.routes()
 	return s, nil
+}
+
+// firstAdmin makes the first admin when there is no user yet: the one the
+// configuration names, or "admin" with a one-time password, printed once,
+// that must be changed at the first sign-in.
+func (s *Server) firstAdmin(ctx context.Context) error {
+	n, err := s.store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	name, pw, oneTime := s.cfg.AdminUser, s.cfg.AdminPassword, false
+	if name == "" {
+		name = "admin"
+	}
+	if pw == "" {
+		pw, oneTime = newSecret(12), true
+	}
+	hash, err := hashPassword(pw)
+	if err != nil {
+		return fmt.Errorf("first admin (%s): %w", EnvAdminPass, err)
+	}
+	u := &store.User{Name: name, Role: store.RoleAdmin, PasswordHash: hash, MustChange: oneTime}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return fmt.Errorf("first admin: %w", err)
+	}
+	if oneTime {
+		s.log.Warn("first start: made the admin user; sign in to the designer with this one-time password and choose your own",
+			"user", name, "one_time_password", pw)
+	} else {
+		s.log.Info("first start: made the admin user from the configuration", "user", name)
+	}
+	return nil
+}
+
+// audit records what the caller did; a failure to record is logged, not
+// fatal to what was done.
+func (s *Server) audit(c *gin.Context, action, target, detail string) {
+	actor := "anonymous"
+	if cl := callerOf(c); cl != nil {
+		actor = cl.name()
+	}
+	if err := s.store.Audit(context.WithoutCancel(c.Request.Context()), store.AuditEntry{Actor: actor, Action: action, Target: target, Detail: detail}); err != nil {
+		s.log.Error("audit", "action", action, "error", err.Error())
+	}
 }
 
 // Start listens on the API and gateway addresses and brings back the
@@ -129,7 +187,10 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.gatewayURL = s.cfg.gatewayURL(gwLn.Addr().String())
 	s.apiAddr = apiLn.Addr().String()
-	s.apiSrv = &http.Server{Handler: s.api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	// A slow client cannot hold a connection by trickling its request; no
+	// write timeout, since log streams and Go builds answer for minutes.
+	s.apiSrv = &http.Server{Handler: s.api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	s.gwSrv = gateway.NewServer("", s.gateway)
 	go func() { _ = s.apiSrv.Serve(apiLn) }()
 	go func() { _ = s.gwSrv.Serve(gwLn) }()
@@ -139,6 +200,11 @@ func (s *Server) Start(ctx context.Context) error {
 	s.stopWatch = cancel
 	s.watchDone = make(chan struct{})
 	go s.watch(wctx)
+	// Access rules first, so that no endpoint that needs a key is ever
+	// served without.
+	if err := s.refreshAccess(ctx); err != nil {
+		return fmt.Errorf("load endpoint access: %w", err)
+	}
 	if err := s.restore(ctx); err != nil {
 		s.log.Error("restore deployments", "error", err.Error())
 	}
@@ -193,32 +259,57 @@ func (s *Server) routes() http.Handler {
 		c.Set(serverKey, s)
 		c.Next()
 	})
-	v1 := r.Group("/api/v1")
-	v1.GET("/info", s.info)
-	v1.GET("/node-types", s.nodeTypes)
-	v1.POST("/validate", s.validateDocument)
+	// Every route: same-site JSON callers only. Every route but sign-in:
+	// a signed-in caller, with at least the role the route names.
+	api := r.Group("/api/v1", s.auth.sameSite)
+	u := usersAPI{store: s.store, auth: s.auth, audit: s.audit}
+	api.POST("/session", u.login)
+	v1 := api.Group("", s.auth.authenticate)
+	viewer, editor, admin := v1.Group("", need(store.RoleViewer)), v1.Group("", need(store.RoleEditor)), v1.Group("", need(store.RoleAdmin))
+
+	v1.GET("/session", u.session)
+	v1.DELETE("/session", u.logout)
+	v1.POST("/session/password", u.changePassword)
+	viewer.GET("/tokens", u.listTokens)
+	viewer.POST("/tokens", u.createToken)
+	viewer.DELETE("/tokens/:id", u.deleteToken)
+	admin.GET("/users", u.listUsers)
+	admin.POST("/users", u.createUser)
+	admin.PATCH("/users/:name", u.updateUser)
+	admin.DELETE("/users/:name", u.deleteUser)
+	admin.GET("/audit", u.auditLog)
+
+	viewer.GET("/info", s.info)
+	viewer.GET("/node-types", s.nodeTypes)
+	viewer.POST("/validate", s.validateDocument)
 
 	f := flowsAPI{s: s, store: s.store}
-	v1.GET("/flows", f.list)
-	v1.POST("/flows", f.create)
-	v1.GET("/flows/:name", f.get)
-	v1.PUT("/flows/:name", f.save)
-	v1.DELETE("/flows/:name", f.delete)
-	v1.GET("/flows/:name/revisions", f.revisions)
-	v1.POST("/flows/:name/validate", f.validate)
-	v1.POST("/flows/:name/test", f.test)
+	viewer.GET("/flows", f.list)
+	editor.POST("/flows", f.create)
+	viewer.GET("/flows/:name", f.get)
+	editor.PUT("/flows/:name", f.save)
+	editor.DELETE("/flows/:name", f.delete)
+	viewer.GET("/flows/:name/revisions", f.revisions)
+	viewer.POST("/flows/:name/validate", f.validate)
+	editor.POST("/flows/:name/test", f.test)
 
 	v := versionsAPI{s: s, store: s.store}
-	v1.POST("/flows/:name/versions", v.publish)
-	v1.GET("/flows/:name/versions", v.list)
-	v1.GET("/flows/:name/versions/:version", v.get)
+	editor.POST("/flows/:name/versions", v.publish)
+	viewer.GET("/flows/:name/versions", v.list)
+	viewer.GET("/flows/:name/versions/:version", v.get)
+
+	ac := accessAPI{store: s.store, refresh: s.refreshAccess, audit: s.audit}
+	viewer.GET("/flows/:name/access", ac.get)
+	editor.PUT("/flows/:name/access", ac.set)
+	editor.POST("/flows/:name/keys", ac.createKey)
+	editor.DELETE("/flows/:name/keys/:id", ac.deleteKey)
 
 	d := deploymentsAPI{s: s, store: s.store}
-	v1.POST("/flows/:name/deployments", d.create)
-	v1.GET("/deployments", d.list)
-	v1.GET("/deployments/:id", d.get)
-	v1.DELETE("/deployments/:id", d.delete)
-	v1.GET("/deployments/:id/logs", d.logs)
+	editor.POST("/flows/:name/deployments", d.create)
+	viewer.GET("/deployments", d.list)
+	viewer.GET("/deployments/:id", d.get)
+	editor.DELETE("/deployments/:id", d.delete)
+	viewer.GET("/deployments/:id/logs", d.logs)
 
 	r.NoRoute(s.web())
 	return r
@@ -239,7 +330,8 @@ func (s *Server) info(c *gin.Context) {
 	sort.Strings(targets)
 	goTarget := bundleTarget{Name: "go", Available: true}
 	if err := s.gobuild.Available(c.Request.Context()); err != nil {
-		goTarget = bundleTarget{Name: "go", Reason: err.Error()}
+		// The designer says "Go is not available" itself; the reason is why.
+		goTarget = bundleTarget{Name: "go", Reason: strings.TrimPrefix(err.Error(), build.ErrUnavailable.Error()+": ")}
 	}
 	c.PureJSON(http.StatusOK, gin.H{"version": Version, "gateway_url": s.gatewayURL, "targets": targets,
 		"bundle_targets": []bundleTarget{{Name: "js", Available: true}, goTarget}})

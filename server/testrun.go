@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"time"
 
@@ -22,11 +22,16 @@ import (
 type testRequest struct {
 	Request     conformance.Request `json:"request"`
 	Env         map[string]string   `json:"env"`
+	Secrets     map[string]string   `json:"secrets"` // as a deployment's: env.NAME, redacted in the answer
 	Datasources map[string]string   `json:"datasources"`
 	// Flow, when given, is run instead of the saved draft, so the designer
 	// can test unsaved edits.
 	Flow     json.RawMessage `json:"flow"`
 	Deadline string          `json:"deadline"`
+	// Egress is the allow-list of the run's http.request nodes, as a
+	// deployment's: by default a test run reaches nothing internal, the
+	// server's API included.
+	Egress egressSpec `json:"egress"`
 }
 
 type testResponse struct {
@@ -46,9 +51,9 @@ type testTrace struct {
 	Logs  []runtime.LogLine `json:"logs"`
 }
 
-// test runs a flow once, in-process, with per-node detail. It runs the very
-// bundle publishing would produce, in the same runtime, so a test run and a
-// deployment cannot disagree.
+// test runs a flow once, with per-node detail, in a process of its own
+// (see processRunner). It runs the very bundle publishing would produce, in
+// the same runtime, so a test run and a deployment cannot disagree.
 func (a flowsAPI) test(c *gin.Context) {
 	var req testRequest
 	if err := decodeJSON(c, maxDocument+runtime.DefaultMaxBody, &req); err != nil {
@@ -79,31 +84,44 @@ func (a flowsAPI) test(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	opts := runtime.Options{Env: req.Env, Datasources: req.Datasources}
+	// Parsed here too, so that a bad entry is the client's 400.
+	if _, err := req.Egress.policy(); err != nil {
+		fail(c, err)
+		return
+	}
+	env, secrets, err := withSecrets(req.Env, req.Secrets)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	job := &runtime.TestRunJob{Files: files, Env: env, Secrets: secrets, Datasources: req.Datasources, EgressAllow: req.Egress.Allow}
 	if req.Deadline != "" {
-		if opts.Deadline, err = time.ParseDuration(req.Deadline); err != nil {
-			fail(c, errStatus(http.StatusBadRequest, "deadline: "+err.Error()))
+		if job.Deadline, err = time.ParseDuration(req.Deadline); err != nil || job.Deadline <= 0 {
+			fail(c, errStatus(http.StatusBadRequest, fmt.Sprintf("deadline %q is not a positive duration such as 5s", req.Deadline)))
 			return
 		}
 	}
-	f, err := runtime.LoadBundle(files, opts)
-	if err != nil {
-		fail(c, fmt.Errorf("load test bundle: %w", err))
-		return
-	}
-	defer f.Close()
 	hreq, err := buildRequest(req.Request, d)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	hreq = hreq.WithContext(c.Request.Context())
-	res := f.Serve(hreq, true)
-	rec := httptest.NewRecorder()
-	runtime.WriteResponse(rec, hreq.Method == http.MethodHead, res.Trace, res.Response)
+	var body []byte
+	if hreq.Body != nil {
+		if body, err = io.ReadAll(hreq.Body); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	job.Request = runtime.TestRunRequest{Method: hreq.Method, Target: hreq.URL.RequestURI(), Header: hreq.Header, Body: body}
+	res, err := a.s.testRuns.Run(c.Request.Context(), job)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	out := testResponse{
-		Response: testResult{Status: rec.Code, Headers: map[string]string{}},
-		Trace:    testTrace{ID: res.Trace.ID, Spans: res.Spans, Logs: res.Logs},
+		Response: testResult{Status: res.Status, Headers: map[string]string{}},
+		Trace:    testTrace{ID: res.TraceID, Spans: res.Spans, Logs: res.Logs},
 	}
 	if out.Trace.Spans == nil {
 		out.Trace.Spans = []runtime.Span{}
@@ -111,18 +129,17 @@ func (a flowsAPI) test(c *gin.Context) {
 	if out.Trace.Logs == nil {
 		out.Trace.Logs = []runtime.LogLine{}
 	}
-	for k, vs := range rec.Header() {
+	for k, vs := range res.Header {
 		out.Response.Headers[k] = strings.Join(vs, ", ")
 	}
-	body := rec.Body.Bytes()
-	if runtime.IsJSONContentType(rec.Header().Get("Content-Type")) {
-		if v, err := runtime.DecodeJSON(body); err == nil {
+	if runtime.IsJSONContentType(res.Header.Get("Content-Type")) {
+		if v, err := runtime.DecodeJSON(res.Body); err == nil {
 			out.Response.Body = v
 		} else {
-			out.Response.Body = string(body)
+			out.Response.Body = string(res.Body)
 		}
-	} else if len(body) > 0 {
-		out.Response.Body = string(body)
+	} else if len(res.Body) > 0 {
+		out.Response.Body = string(res.Body)
 	}
 	// Values computed by the flow are plain JSON data; anything else (an
 	// exotic value from code.js) is shown as its JSON rendering.

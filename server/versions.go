@@ -93,6 +93,7 @@ func (a versionsAPI) publish(c *gin.Context) {
 			fail(c, err)
 			return
 		}
+		a.audited(c, v)
 		c.PureJSON(http.StatusCreated, viewVersion(v))
 		return
 	}
@@ -106,13 +107,18 @@ func (a versionsAPI) publish(c *gin.Context) {
 	if err != nil {
 		status, body := errorBody(err)
 		if status >= 500 {
-			a.s.log.Error("publish failed", "flow", name, "target", req.Target, "error", err.Error())
+			logFailure(c, err, body)
 		}
 		body["status"] = status
 		ev.send("error", body)
 		return
 	}
+	a.audited(c, v)
 	ev.send("done", viewVersion(v))
+}
+
+func (a versionsAPI) audited(c *gin.Context, v *store.Version) {
+	a.s.audit(c, "publish", v.FlowName, fmt.Sprintf("version %d (%s) from revision %d", v.Number, v.Target, v.Revision))
 }
 
 // publishVersion does the work of publish, writing progress lines to log.

@@ -28,12 +28,14 @@ type Deployment struct {
 	Target        string            `json:"target"` // "local" or "nomad"
 	Method        string            `json:"method"` // the trigger's method and path, for route-conflict checks
 	Path          string            `json:"path"`
-	Env           map[string]string `json:"env"`
-	Datasources   map[string]string `json:"datasources"`
+	Env           map[string]string `json:"env"`         // plain variables
+	Secrets       map[string]string `json:"secrets"`     // secret variables; sealed at rest
+	Datasources   map[string]string `json:"datasources"` // name -> URL; sealed at rest
 	Scaling       Scaling           `json:"scaling"`
-	Deadline      time.Duration     `json:"deadline"` // request deadline; 0 = default
-	Status        string            `json:"status"`   // "pending", "running", "failed", "stopped", ...
-	Message       string            `json:"message"`  // last status detail, e.g. a start error
+	Deadline      time.Duration     `json:"deadline"`     // request deadline; 0 = default
+	EgressAllow   []string          `json:"egress_allow"` // http.request's egress allow-list (runtime/egress entries); never nil when read
+	Status        string            `json:"status"`       // "pending", "running", "failed", "stopped", ...
+	Message       string            `json:"message"`      // last status detail, e.g. a start error
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
 }
@@ -58,10 +60,12 @@ type deploymentRow struct {
 	Method      string
 	Path        string
 	Env         string // JSON object
-	Datasources string // JSON object
+	Datasources string // JSON object, sealed (secrets.go)
+	Secrets     string // JSON object, sealed
 	ScalingMin  int
 	ScalingMax  int
 	DeadlineNs  int64
+	EgressAllow string // JSON list
 	Status      string
 	Message     string
 	CreatedAt   time.Time
@@ -83,16 +87,18 @@ type deploymentView struct {
 	Path          string
 	Env           string
 	Datasources   string
+	Secrets       string
 	ScalingMin    int
 	ScalingMax    int
 	DeadlineNs    int64
+	EgressAllow   string
 	Status        string
 	Message       string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
 
-func (r *deploymentView) deployment() (Deployment, error) {
+func (r *deploymentView) deployment(sl *sealer) (Deployment, error) {
 	d := Deployment{
 		ID:            r.ID,
 		FlowID:        r.FlowID,
@@ -112,14 +118,36 @@ func (r *deploymentView) deployment() (Deployment, error) {
 	if err := json.Unmarshal([]byte(r.Env), &d.Env); err != nil {
 		return d, fmt.Errorf("deployment %s: env: %w", r.ID, err)
 	}
-	if err := json.Unmarshal([]byte(r.Datasources), &d.Datasources); err != nil {
-		return d, fmt.Errorf("deployment %s: datasources: %w", r.ID, err)
+	for _, c := range []struct {
+		column, value string
+		into          *map[string]string
+	}{{"datasources", r.Datasources, &d.Datasources}, {"secrets", r.Secrets, &d.Secrets}} {
+		plain, err := sl.open(c.value, sealedAD(c.column, r.ID))
+		if err != nil {
+			return d, fmt.Errorf("deployment %s: %s: %w", r.ID, c.column, err)
+		}
+		if plain == "" {
+			plain = "{}"
+		}
+		if err := json.Unmarshal([]byte(plain), c.into); err != nil {
+			// Not %w, and not the JSON error's text: it could quote a secret.
+			return d, fmt.Errorf("deployment %s: %s: not a JSON object", r.ID, c.column)
+		}
+	}
+	if err := json.Unmarshal([]byte(r.EgressAllow), &d.EgressAllow); err != nil {
+		return d, fmt.Errorf("deployment %s: egress allow-list: %w", r.ID, err)
+	}
+	if d.EgressAllow == nil {
+		d.EgressAllow = []string{}
 	}
 	if d.Env == nil {
 		d.Env = map[string]string{}
 	}
 	if d.Datasources == nil {
 		d.Datasources = map[string]string{}
+	}
+	if d.Secrets == nil {
+		d.Secrets = map[string]string{}
 	}
 	return d, nil
 }
@@ -137,6 +165,21 @@ func (s *Store) CreateDeployment(ctx context.Context, d *Deployment) error {
 	if err != nil {
 		return fmt.Errorf("create deployment: %w", err)
 	}
+	secrets, err := encodeStrings("secrets", d.Secrets)
+	if err != nil {
+		return fmt.Errorf("create deployment: %w", err)
+	}
+	id := uuid.NewString()
+	if datasources, err = s.sealColumn("datasources", id, datasources); err != nil {
+		return fmt.Errorf("create deployment: %w", err)
+	}
+	if secrets, err = s.sealColumn("secrets", id, secrets); err != nil {
+		return fmt.Errorf("create deployment: %w", err)
+	}
+	egressAllow, err := encodeList("egress allow-list", d.EgressAllow)
+	if err != nil {
+		return fmt.Errorf("create deployment: %w", err)
+	}
 	for what, v := range map[string]string{"target": d.Target, "method": d.Method, "path": d.Path, "status": d.Status} {
 		if err := checkText(what, v); err != nil {
 			return fmt.Errorf("create deployment: %w", err)
@@ -148,15 +191,17 @@ func (s *Store) CreateDeployment(ctx context.Context, d *Deployment) error {
 	}
 	t := now()
 	row := deploymentRow{
-		ID:          uuid.NewString(),
+		ID:          id,
 		Target:      d.Target,
 		Method:      d.Method,
 		Path:        d.Path,
 		Env:         env,
 		Datasources: datasources,
+		Secrets:     secrets,
 		ScalingMin:  d.Scaling.Min,
 		ScalingMax:  d.Scaling.Max,
 		DeadlineNs:  int64(d.Deadline),
+		EgressAllow: egressAllow,
 		Status:      status,
 		Message:     cleanText(d.Message),
 		CreatedAt:   t,
@@ -229,7 +274,7 @@ func (s *Store) GetDeployment(ctx context.Context, id string) (*Deployment, erro
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("get deployment %q: %w", id, ErrNotFound)
 	}
-	d, err := rows[0].deployment()
+	d, err := rows[0].deployment(s.sealer)
 	if err != nil {
 		return nil, fmt.Errorf("get deployment %q: %w", id, err)
 	}
@@ -252,7 +297,7 @@ func (s *Store) ListDeployments(ctx context.Context, f DeploymentFilter) ([]Depl
 	}
 	list := make([]Deployment, len(rows))
 	for i := range rows {
-		d, err := rows[i].deployment()
+		d, err := rows[i].deployment(s.sealer)
 		if err != nil {
 			return nil, fmt.Errorf("list deployments: %w", err)
 		}
@@ -292,6 +337,23 @@ func (s *Store) DeleteDeployment(ctx context.Context, id string) error {
 		return fmt.Errorf("delete deployment %q: %w", id, ErrNotFound)
 	}
 	return nil
+}
+
+// encodeList encodes l as a JSON list; nil becomes [].
+func encodeList(what string, l []string) (string, error) {
+	for i, v := range l {
+		if err := checkText(fmt.Sprintf("%s entry %d", what, i), v); err != nil {
+			return "", err
+		}
+	}
+	if l == nil {
+		l = []string{}
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	return string(b), nil
 }
 
 // encodeStrings encodes m as a JSON object; nil becomes {}.

@@ -56,6 +56,7 @@ type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
 	dialect string
+	sealer  *sealer // seals deployments' secrets (secrets.go)
 }
 
 // Open connects and migrates. url "" means SQLite in dataDir/flowline.db
@@ -63,8 +64,28 @@ type Store struct {
 // "postgresql://..." means Postgres; "sqlite://path" or "file:path" means
 // SQLite at that path (its directory is created). Query parameters of a
 // SQLite URL are ignored: the store sets its own.
-func Open(ctx context.Context, url, dataDir string) (*Store, error) {
+//
+// Deployments' secrets are sealed with the key of WithSecretKey, or else
+// with the key in dataDir/secret.key, made at the first start (KeyFile).
+// Open seals what an older version left in plain text, and fails with an
+// error wrapping ErrSecretKey when the database holds secrets sealed with
+// another key.
+func Open(ctx context.Context, url, dataDir string, opts ...Option) (*Store, error) {
 	dialect, dsn, err := parseURL(url, dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	key := o.secretKey
+	if key == nil {
+		if key, err = loadOrCreateKey(dataDir); err != nil {
+			return nil, fmt.Errorf("open store: secret %w", err)
+		}
+	}
+	sl, err := newSealer(key)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -107,12 +128,20 @@ func Open(ctx context.Context, url, dataDir string) (*Store, error) {
 		sqlDB.SetMaxOpenConns(4)
 		sqlDB.SetMaxIdleConns(4)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sealer: sl}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open %s store: %w", dialect, err)
 	}
 	if err := s.migrate(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open %s store: %w", dialect, err)
+	}
+	if err := s.checkKey(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open %s store: %w", dialect, err)
+	}
+	if err := s.sealPlain(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open %s store: %w", dialect, err)
 	}

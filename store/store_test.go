@@ -490,6 +490,7 @@ func TestDeployments(t *testing.T) {
 			Datasources:   map[string]string{"main": "postgres://u:p@db/x"},
 			Scaling:       store.Scaling{Min: 1, Max: 4},
 			Deadline:      1500 * time.Millisecond,
+			EgressAllow:   []string{"10.1.2.0/24", "billing.internal:8443", "[fd00::1]:443"},
 		}
 		if err := s.CreateDeployment(ctx, d); err != nil {
 			t.Fatal(err)
@@ -504,7 +505,8 @@ func TestDeployments(t *testing.T) {
 		if got.FlowName != "f" || got.VersionNumber != 1 || got.VersionID != v1.ID || got.Target != "local" ||
 			got.Method != "POST" || got.Path != "/orders/:id" || got.Env["QUOTE"] != `"'`+"\n" || len(got.Env) != 2 ||
 			got.Datasources["main"] != "postgres://u:p@db/x" || got.Scaling != d.Scaling || got.Deadline != d.Deadline ||
-			got.Status != store.StatusPending || !got.CreatedAt.Equal(d.CreatedAt) || !got.UpdatedAt.Equal(d.UpdatedAt) {
+			got.Status != store.StatusPending || !got.CreatedAt.Equal(d.CreatedAt) || !got.UpdatedAt.Equal(d.UpdatedAt) ||
+			!slices.Equal(got.EgressAllow, d.EgressAllow) {
 			t.Fatalf("GetDeployment = %+v, want %+v", got, d)
 		}
 
@@ -521,7 +523,8 @@ func TestDeployments(t *testing.T) {
 			t.Fatal(err)
 		}
 		got2, err := s.GetDeployment(ctx, d2.ID)
-		if err != nil || got2.Env == nil || len(got2.Env) != 0 || got2.Datasources == nil || got2.Status != store.StatusRunning {
+		if err != nil || got2.Env == nil || len(got2.Env) != 0 || got2.Datasources == nil || got2.EgressAllow == nil ||
+			len(got2.EgressAllow) != 0 || got2.Status != store.StatusRunning {
 			t.Fatalf("GetDeployment(d2) = %+v, %v", got2, err)
 		}
 
@@ -719,11 +722,13 @@ func TestReopen(t *testing.T) {
 func TestOpenURLs(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
+	// With no data directory the key would be made in ./data.
+	key := store.WithSecretKey(bytes.Repeat([]byte{7}, store.KeySize))
 	for _, url := range []string{
 		"sqlite://" + filepath.Join(dir, "a", "b", "x.db"),
 		"file:" + filepath.Join(dir, "c", "y.db") + "?mode=rwc",
 	} {
-		s, err := store.Open(ctx, url, "")
+		s, err := store.Open(ctx, url, "", key)
 		if err != nil {
 			t.Fatalf("Open(%q): %v", url, err)
 		}
@@ -738,7 +743,7 @@ func TestOpenURLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	s, err = store.Open(ctx, "sqlite://"+filepath.Join(dir, "a", "b", "x.db"), "")
+	s, err = store.Open(ctx, "sqlite://"+filepath.Join(dir, "a", "b", "x.db"), "", key)
 	if err != nil {
 		t.Fatalf("re-open by url: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/flowline/flowline/conformance"
 	"github.com/flowline/flowline/flow"
@@ -19,6 +20,7 @@ type workload struct {
 	name         string
 	flow         json.RawMessage
 	env          map[string]string
+	egress       []string // the deployment's egress allow-list: the stub upstream listens on 127.0.0.1
 	method, path string
 	route        string
 	body         string
@@ -73,6 +75,7 @@ func workloads(upstream string) []workload {
 			name:   "W3",
 			flow:   caseFlow("08-fanout.json"),
 			env:    map[string]string{"UPSTREAM": upstream},
+			egress: []string{strings.TrimPrefix(upstream, "http://")},
 			method: "GET", path: "/profile/42", route: "/profile/:id", expect: `"spent":60`,
 			handler: &handFanout{upstream: upstream, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}},
 		},

@@ -484,7 +484,7 @@ func deployFlow(api string, w workload, target string) (addr, id string, pid int
 	if _, err := post(api+"/api/v1/flows/"+name+"/versions", map[string]any{"target": target}); err != nil {
 		return "", "", 0, err
 	}
-	out, err := post(api+"/api/v1/flows/"+name+"/deployments", map[string]any{"env": w.env})
+	out, err := post(api+"/api/v1/flows/"+name+"/deployments", map[string]any{"env": w.env, "egress": map[string]any{"allow": w.egress}})
 	if err != nil {
 		return "", "", 0, err
 	}

@@ -215,7 +215,7 @@ func TestRandomFlowsBuilt(t *testing.T) {
 	}
 	for _, f := range flows {
 		t.Run(f.name, func(t *testing.T) {
-			inst := startInstance(t, filepath.Join(bin, f.name), nil)
+			inst := startInstance(t, filepath.Join(bin, f.name), nil, nil)
 			jsFiles, err := js.Generate(f.doc, reg, 7)
 			if err != nil {
 				t.Fatal(err)

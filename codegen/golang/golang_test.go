@@ -161,7 +161,7 @@ func TestConformanceBuilt(t *testing.T) {
 			stub := conformance.NewStub()
 			defer stub.Close()
 			env := c.EnvWith(stub.URL)
-			inst := startInstance(t, filepath.Join(bin, c.Name), env)
+			inst := startInstance(t, filepath.Join(bin, c.Name), env, c.EgressWith(stub.URL))
 			for i, ex := range c.Requests {
 				got, err := conformance.Send(inst.url, ex.Request)
 				if err != nil {
@@ -212,12 +212,14 @@ func (in *instance) logs() []conformance.LogLine {
 }
 
 // startInstance runs a bundle binary with the instance environment and
-// waits for its listening line.
-func startInstance(t testing.TB, bin string, env map[string]string) *instance {
+// waits for its listening line. allow is its egress allow-list.
+func startInstance(t testing.TB, bin string, env map[string]string, allow []string) *instance {
 	t.Helper()
 	flowEnv, _ := json.Marshal(env)
+	egressAllow, _ := json.Marshal(append([]string{}, allow...))
 	cmd := exec.Command(bin)
-	cmd.Env = []string{"FLOWLINE_LISTEN=127.0.0.1:0", "FLOWLINE_FLOW_ENV=" + string(flowEnv), "FLOWLINE_INSTANCE=test-1"}
+	cmd.Env = []string{"FLOWLINE_LISTEN=127.0.0.1:0", "FLOWLINE_FLOW_ENV=" + string(flowEnv), "FLOWLINE_INSTANCE=test-1",
+		"FLOWLINE_EGRESS_ALLOW=" + string(egressAllow)}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
 	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/runtime/egress"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -100,7 +101,11 @@ func TestConformanceDirect(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := c.EnvWith(stub.URL)
-			f, err := runtime.LoadBundle(files, runtime.Options{Env: env})
+			allow, err := egress.Parse(c.EgressWith(stub.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := runtime.LoadBundle(files, runtime.Options{Env: env, Egress: allow})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 //	FAKE_READY_FILE=p   /readyz answers 200 only once the file p exists
 //	FAKE_CRASH_AFTER=n  exit 3 after serving n /work requests
 //	FAKE_VERSION=v      reported by /work
+//	FAKE_LEAK=1         print the secrets file on stderr, as a careless panic might
 //
 // GET /work answers {"instance", "version", "pid", ...} and logs JSON lines
 // with the trace id of its traceparent; /work?wait_for_term=1 answers only
@@ -57,6 +58,10 @@ func fakeInstance() int {
 	log.Info("listening", "addr", ln.Addr().String())
 	fmt.Println("a plain line on stdout")
 	fmt.Fprintln(os.Stderr, "a plain line on stderr")
+	if knobs["FAKE_LEAK"] != "" {
+		b, _ := os.ReadFile(os.Getenv(EnvSecretsFile))
+		fmt.Fprintln(os.Stderr, "panic: leaking", string(b))
+	}
 
 	var (
 		draining      atomic.Bool
@@ -90,13 +95,15 @@ func fakeInstance() int {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
-			"instance":    os.Getenv(EnvInstance),
-			"deployment":  os.Getenv(EnvDeployment),
-			"bundle_dir":  os.Getenv(EnvBundleDir),
-			"deadline":    os.Getenv(EnvDeadline),
-			"datasources": os.Getenv(EnvDatasources),
-			"version":     knobs["FAKE_VERSION"],
-			"pid":         os.Getpid(),
+			"instance":     os.Getenv(EnvInstance),
+			"deployment":   os.Getenv(EnvDeployment),
+			"bundle_dir":   os.Getenv(EnvBundleDir),
+			"deadline":     os.Getenv(EnvDeadline),
+			"secrets_file": os.Getenv(EnvSecretsFile),
+			"environ":      os.Environ(),
+			"egress":       os.Getenv(EnvEgressAllow),
+			"version":      knobs["FAKE_VERSION"],
+			"pid":          os.Getpid(),
 		})
 		log.Warn("work done", "node", "work", "trace_id", traceID, "status", 200)
 		if n := served.Add(1); crashAfter > 0 && n >= int64(crashAfter) {

@@ -145,6 +145,7 @@ func (s *Supervisor) runOnce(d *deployment, g *generation, in *instance) (failur
 				}
 			}
 			l := parseLine(b, in.id, deploy.LevelInfo, time.Now())
+			l.Message = g.redact.String(l.Message) // a panic prints what it likes
 			if l.Level == deploy.LevelError {
 				tail.add(l.Message)
 			}
@@ -156,6 +157,7 @@ func (s *Supervisor) runOnce(d *deployment, g *generation, in *instance) (failur
 		defer stderrR.Close()
 		readLines(stderrR, maxLineBytes, func(b []byte) {
 			l := parseLine(b, in.id, deploy.LevelError, time.Now())
+			l.Message = g.redact.String(l.Message) // a panic prints what it likes
 			if l.Level == deploy.LevelError {
 				tail.add(l.Message)
 			}

@@ -35,18 +35,28 @@ import (
 	"time"
 
 	"github.com/flowline/flowline/deploy"
+	"github.com/flowline/flowline/runtime/redact"
 )
 
 // The environment of the instance contract.
 const (
-	EnvBundleDir   = "FLOWLINE_BUNDLE_DIR"  // directory of the bundle's files
-	EnvListen      = "FLOWLINE_LISTEN"      // address to listen on; always 127.0.0.1:0
-	EnvFlowEnv     = "FLOWLINE_FLOW_ENV"    // JSON object of the flow's variables
-	EnvDatasources = "FLOWLINE_DATASOURCES" // JSON object name -> URL
-	EnvInstance    = "FLOWLINE_INSTANCE"    // instance id, <deployment id>-<n>
-	EnvDeployment  = "FLOWLINE_DEPLOYMENT"  // deployment id
-	EnvDeadline    = "FLOWLINE_DEADLINE"    // request deadline (Go duration), when the deployment sets one
+	EnvBundleDir   = "FLOWLINE_BUNDLE_DIR"   // directory of the bundle's files
+	EnvListen      = "FLOWLINE_LISTEN"       // address to listen on; always 127.0.0.1:0
+	EnvFlowEnv     = "FLOWLINE_FLOW_ENV"     // JSON object of the flow's plain variables
+	EnvInstance    = "FLOWLINE_INSTANCE"     // instance id, <deployment id>-<n>
+	EnvDeployment  = "FLOWLINE_DEPLOYMENT"   // deployment id
+	EnvDeadline    = "FLOWLINE_DEADLINE"     // request deadline (Go duration), when the deployment sets one
+	EnvEgressAllow = "FLOWLINE_EGRESS_ALLOW" // JSON list: http.request's egress allow-list
+	// EnvSecretsFile is the path of SecretsFile in the bundle directory:
+	// {"env": secret variables, "datasources": name -> URL}. Secrets are
+	// never in the environment, which other processes of the user can
+	// read (/proc/<pid>/environ).
+	EnvSecretsFile = "FLOWLINE_SECRETS_FILE"
 )
+
+// SecretsFile is the name of the file, in a deployment's bundle directory,
+// that holds its secrets; only the server's user may read it (0600).
+const SecretsFile = "secrets.json"
 
 // Config configures a Supervisor. Zero fields take the defaults given.
 type Config struct {
@@ -69,8 +79,14 @@ type Config struct {
 	// running before it gets SIGTERM, so that requests already routed to
 	// it arrive (100ms; negative for none).
 	DrainDelay time.Duration
-	// LogBuffer is the number of log lines kept per deployment (10000).
+	// LogBuffer is the number of log lines kept per deployment (10000);
+	// LogBytes bounds their size in all (8 MiB), so that a flow that logs
+	// big values cannot grow the server.
 	LogBuffer int
+	LogBytes  int
+	// KeepStopped is how many stopped deployments keep their logs (32);
+	// the ones stopped longest ago are forgotten.
+	KeepStopped int
 
 	// StartAttempts is how many times in a row an instance may fail before
 	// it has ever been ready; then it is given up and the deployment (or
@@ -113,6 +129,12 @@ func (c Config) withDefaults() Config {
 	if c.LogBuffer <= 0 {
 		c.LogBuffer = 10000
 	}
+	if c.LogBytes <= 0 {
+		c.LogBytes = 8 << 20
+	}
+	if c.KeepStopped <= 0 {
+		c.KeepStopped = 32
+	}
 	if c.StartAttempts <= 0 {
 		c.StartAttempts = 3
 	}
@@ -131,10 +153,12 @@ type Supervisor struct {
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	deps   map[string]*deployment
-	subs   map[chan struct{}]struct{}
-	closed bool
+	mu   sync.Mutex
+	deps map[string]*deployment
+	subs map[chan struct{}]struct{}
+	// stoppedOrder lists stopped deployments, stopped longest ago first.
+	stoppedOrder []string
+	closed       bool
 
 	// backends maps deployment id -> addresses of ready instances; it is
 	// replaced, never changed, so Backends needs no lock.
@@ -187,6 +211,9 @@ type generation struct {
 	cancel    context.CancelFunc
 	instances []*instance
 	failed    string // why it was given up
+	// redact hides the spec's secrets in what its instances print: the
+	// runtime redacts its own lines, but not a crash's panic output.
+	redact *redact.Redactor
 }
 
 type instance struct {
@@ -252,9 +279,14 @@ func (s *Supervisor) Deploy(ctx context.Context, spec deploy.Spec) error {
 		spec.Command = s.cfg.Command
 	}
 	spec.Env = maps.Clone(spec.Env)
+	spec.Secrets = maps.Clone(spec.Secrets)
 	spec.Datasources = maps.Clone(spec.Datasources)
+	spec.EgressAllow = slices.Clone(spec.EgressAllow)
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if err := writeSecrets(dir, spec); err != nil {
+		return fmt.Errorf("local deploy %s: %w", spec.ID, err)
 	}
 
 	s.mu.Lock()
@@ -264,7 +296,7 @@ func (s *Supervisor) Deploy(ctx context.Context, spec deploy.Spec) error {
 	}
 	d := s.deps[spec.ID]
 	if d == nil {
-		d = &deployment{id: spec.ID, logs: newLogStore(s.cfg.LogBuffer)}
+		d = &deployment{id: spec.ID, logs: newLogStore(s.cfg.LogBuffer, s.cfg.LogBytes)}
 		s.deps[spec.ID] = d
 	}
 	if d.stopped {
@@ -278,7 +310,7 @@ func (s *Supervisor) Deploy(ctx context.Context, spec deploy.Spec) error {
 		d.next = nil
 	}
 	gctx, cancel := context.WithCancel(s.ctx)
-	g := &generation{spec: spec, ctx: gctx, cancel: cancel}
+	g := &generation{spec: spec, ctx: gctx, cancel: cancel, redact: specRedactor(spec)}
 	for range spec.Scaling.Min {
 		d.seq++
 		g.instances = append(g.instances, &instance{
@@ -313,6 +345,7 @@ func (s *Supervisor) Stop(ctx context.Context, id string) error {
 	}
 	d.stable, d.next = nil, nil
 	d.stopped, d.failed, d.failure, d.message = true, false, nil, ""
+	s.forgetStoppedLocked(id)
 	var wait []*instance
 	for _, g := range d.draining {
 		wait = append(wait, g.instances...)
@@ -328,7 +361,46 @@ func (s *Supervisor) Stop(ctx context.Context, id string) error {
 			return fmt.Errorf("local stop %s: %w", id, ctx.Err())
 		}
 	}
+	// No instance needs the secrets any more: they stay on disk no
+	// longer than they are used (a deployment brought back deploys anew).
+	s.mu.Lock()
+	if d.stopped {
+		for _, g := range d.draining {
+			if err := os.Remove(filepath.Join(g.spec.BundleDir, SecretsFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				s.log.Warn("remove secrets file", "deployment", id, "error", err.Error())
+			}
+		}
+	}
+	s.mu.Unlock()
 	return nil
+}
+
+// forgetStoppedLocked notes that id stopped, and forgets the deployments
+// stopped longest ago beyond KeepStopped, with their logs, so that memory
+// does not grow with the number of past deployments.
+func (s *Supervisor) forgetStoppedLocked(id string) {
+	s.stoppedOrder = append(slices.DeleteFunc(s.stoppedOrder, func(x string) bool { return x == id }), id)
+	for len(s.stoppedOrder) > s.cfg.KeepStopped {
+		old := s.stoppedOrder[0]
+		s.stoppedOrder = s.stoppedOrder[1:]
+		if d := s.deps[old]; d != nil && d.stopped && allExited(d.draining) {
+			d.logs.closeAll()
+			delete(s.deps, old)
+		}
+	}
+}
+
+func allExited(gs []*generation) bool {
+	for _, g := range gs {
+		for _, in := range g.instances {
+			select {
+			case <-in.done:
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // retire takes g out of service: its instances drain and exit.
@@ -589,16 +661,21 @@ func (s *Supervisor) event(d *deployment, in *instance, level, msg string) {
 	d.logs.add(deploy.LogLine{Time: time.Now(), Level: level, Message: msg, Instance: in.id})
 }
 
-// instanceEnv is the environment of one instance.
 // inheritedEnv names the server variables an instance may see: the
 // system's basics and the operator's limits for code.js and http.request.
 // The rest of the server's environment (database URLs, credentials) stays
-// with the server: instances run user code.
-var inheritedEnv = []string{"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "GOCOVERDIR",
-	"FLOWLINE_MAX_UPSTREAM_BODY", "FLOWLINE_CODE_MAX_MEMORY"}
+// with the server: instances run user code. HOME is not among them, so
+// that no client library finds the server's own credential files
+// (~/.pgpass); PGPASSFILE and PGSERVICEFILE point nowhere for the same
+// reason.
+var inheritedEnv = []string{"PATH", "TMPDIR", "LANG", "LC_ALL", "TZ", "GOCOVERDIR",
+	"FLOWLINE_MAX_UPSTREAM_BODY", "FLOWLINE_CODE_MAX_MEMORY", "FLOWLINE_TESTRUN_MEMORY",
+	"FLOWLINE_EXPR_MAX_MEMORY", "FLOWLINE_EXPR_MAX_STEPS"}
 
-func baseEnv() []string {
-	var env []string
+// BaseEnv is the environment every process that runs user code starts
+// from: instances, and the server's test runs.
+func BaseEnv() []string {
+	env := []string{"PGPASSFILE=" + os.DevNull, "PGSERVICEFILE=" + os.DevNull}
 	for _, k := range inheritedEnv {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
@@ -609,20 +686,76 @@ func baseEnv() []string {
 
 func (s *Supervisor) instanceEnv(spec deploy.Spec, id string) []string {
 	flowEnv, _ := json.Marshal(nonNil(spec.Env))
-	datasources, _ := json.Marshal(nonNil(spec.Datasources))
-	env := append(baseEnv(), s.cfg.Env...)
+	// Always set, so that the deployment alone decides: an allow-list
+	// in the supervisor's extra environment never reaches an instance.
+	egressAllow, _ := json.Marshal(append([]string{}, spec.EgressAllow...))
+	env := append(BaseEnv(), s.cfg.Env...)
 	env = append(env,
 		EnvBundleDir+"="+spec.BundleDir,
 		EnvListen+"=127.0.0.1:0",
 		EnvFlowEnv+"="+string(flowEnv),
-		EnvDatasources+"="+string(datasources),
+		EnvSecretsFile+"="+filepath.Join(spec.BundleDir, SecretsFile),
 		EnvInstance+"="+id,
 		EnvDeployment+"="+spec.ID,
+		EnvEgressAllow+"="+string(egressAllow),
 	)
 	if spec.Deadline > 0 {
 		env = append(env, EnvDeadline+"="+spec.Deadline.String())
 	}
 	return env
+}
+
+// writeSecrets writes the spec's secrets where its instances read them
+// (EnvSecretsFile): readable by the server's user only, and atomically, so
+// an instance starting meanwhile reads the old file or the new one whole.
+// The file is written even when there are no secrets, so that an instance
+// never reads a previous deployment's.
+func writeSecrets(dir string, spec deploy.Spec) error {
+	data, err := json.Marshal(struct {
+		Env         map[string]string `json:"env"`
+		Datasources map[string]string `json:"datasources"`
+	}{nonNil(spec.Secrets), nonNil(spec.Datasources)})
+	if err != nil {
+		return fmt.Errorf("secrets file: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "."+SecretsFile+".*") // mode 0600
+	if err != nil {
+		return fmt.Errorf("secrets file: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op once renamed
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("secrets file: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("secrets file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("secrets file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("secrets file: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, SecretsFile)); err != nil {
+		return fmt.Errorf("secrets file: %w", err)
+	}
+	return nil
+}
+
+// specRedactor hides the spec's secret variables, datasource URLs and
+// their passwords.
+func specRedactor(spec deploy.Spec) *redact.Redactor {
+	var values []string
+	for _, v := range spec.Secrets {
+		values = append(values, v)
+	}
+	for _, u := range spec.Datasources {
+		values = append(values, redact.URLSecrets(u)...)
+	}
+	return redact.New(values...)
 }
 
 func nonNil(m map[string]string) map[string]string {

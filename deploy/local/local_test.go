@@ -103,13 +103,15 @@ func allUp(n int) func(deploy.Status) bool {
 }
 
 type workReply struct {
-	Instance    string `json:"instance"`
-	Deployment  string `json:"deployment"`
-	BundleDir   string `json:"bundle_dir"`
-	Deadline    string `json:"deadline"`
-	Datasources string `json:"datasources"`
-	Version     string `json:"version"`
-	PID         int    `json:"pid"`
+	Instance    string   `json:"instance"`
+	Deployment  string   `json:"deployment"`
+	BundleDir   string   `json:"bundle_dir"`
+	Deadline    string   `json:"deadline"`
+	SecretsFile string   `json:"secrets_file"`
+	Environ     []string `json:"environ"`
+	Egress      string   `json:"egress"`
+	Version     string   `json:"version"`
+	PID         int      `json:"pid"`
 }
 
 func work(t *testing.T, url, traceID string) (int, workReply) {
@@ -137,8 +139,11 @@ func work(t *testing.T, url, traceID string) (int, workReply) {
 func TestStartAndServe(t *testing.T) {
 	s := newSupervisor(t, nil)
 	sp := spec(t, "d1", nil)
-	sp.Datasources = map[string]string{"main": "postgres://db/x"}
+	sp.Datasources = map[string]string{"main": "postgres://app:ds-password@db/x"}
+	sp.Secrets = map[string]string{"API_KEY": "sk-secret-value"}
+	sp.Env = map[string]string{"MODE": "plain", "FAKE_LEAK": "1"}
 	sp.Deadline = 5 * time.Second
+	sp.EgressAllow = []string{"10.1.2.0/24", "billing.internal:8443"}
 	mustDeploy(t, s, sp)
 
 	st := waitStatus(t, s, "d1", "running", allUp(1))
@@ -153,8 +158,42 @@ func TestStartAndServe(t *testing.T) {
 	if code != 200 || w.Instance != "d1-1" || w.Deployment != "d1" || w.PID != in.PID || w.Deadline != "5s" {
 		t.Errorf("work: %d %+v", code, w)
 	}
-	if w.BundleDir != sp.BundleDir || w.Datasources != `{"main":"postgres://db/x"}` {
-		t.Errorf("instance env: bundle %q datasources %q", w.BundleDir, w.Datasources)
+	if w.BundleDir != sp.BundleDir || w.Egress != `["10.1.2.0/24","billing.internal:8443"]` {
+		t.Errorf("instance env: bundle %q egress %q", w.BundleDir, w.Egress)
+	}
+	// Secrets reach the instance in a file only it (the server's user)
+	// may read, never in its environment.
+	if w.SecretsFile != filepath.Join(sp.BundleDir, SecretsFile) {
+		t.Errorf("secrets file %q, want %s in the bundle directory", w.SecretsFile, SecretsFile)
+	}
+	environ := strings.Join(w.Environ, "\n")
+	if strings.Contains(environ, "sk-secret-value") || strings.Contains(environ, "ds-password") || !strings.Contains(environ, `"MODE":"plain"`) {
+		t.Errorf("instance environment:\n%s", environ)
+	}
+	fi, err := os.Stat(w.SecretsFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secrets file: %v, %v", fi, err)
+	}
+	var secrets struct{ Env, Datasources map[string]string }
+	if b, err := os.ReadFile(w.SecretsFile); err != nil || json.Unmarshal(b, &secrets) != nil ||
+		secrets.Env["API_KEY"] != "sk-secret-value" || secrets.Datasources["main"] != sp.Datasources["main"] {
+		t.Errorf("secrets file holds %+v (%v)", secrets, err)
+	}
+	// What an instance prints is redacted even when the runtime did not.
+	var lines []deploy.LogLine
+	for deadline := time.Now().Add(waitTimeout); ; time.Sleep(20 * time.Millisecond) {
+		lines, _ = s.Logs(context.Background(), "d1", deploy.LogFilter{})
+		if slices.ContainsFunc(lines, func(l deploy.LogLine) bool { return strings.Contains(l.Message, "leaking") }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the leaking line was never logged: %+v", lines)
+		}
+	}
+	for _, l := range lines {
+		if strings.Contains(l.Message, "sk-secret-value") || strings.Contains(l.Message, "ds-password") {
+			t.Errorf("log line shows a secret: %+v", l)
+		}
 	}
 
 	if _, err := s.Status(context.Background(), "nope"); !errors.Is(err, deploy.ErrNotFound) {
@@ -165,6 +204,14 @@ func TestStartAndServe(t *testing.T) {
 	}
 	if _, err := s.Logs(context.Background(), "nope", deploy.LogFilter{}); !errors.Is(err, deploy.ErrNotFound) {
 		t.Errorf("logs of unknown id: %v", err)
+	}
+
+	// Stopped, the deployment leaves no secret on disk.
+	if err := s.Stop(context.Background(), "d1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(w.SecretsFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("secrets file after stop: %v", err)
 	}
 }
 
@@ -642,5 +689,39 @@ func TestStopDuringBackoff(t *testing.T) {
 	st, _ := s.Status(context.Background(), "b1")
 	if st.State != deploy.StateStopped || st.Instances[0].State != deploy.InstanceStopped {
 		t.Errorf("status %+v", st)
+	}
+}
+
+// TestForgetsOldStopped: past KeepStopped, the deployments stopped longest
+// ago are forgotten with their logs; the newer stopped ones keep theirs.
+func TestForgetsOldStopped(t *testing.T) {
+	s := newSupervisor(t, func(c *Config) { c.KeepStopped = 1 })
+	for _, id := range []string{"d1", "d2"} {
+		mustDeploy(t, s, spec(t, id, nil))
+		waitStatus(t, s, id, "running", allUp(1))
+		if err := s.Stop(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Logs(t.Context(), "d1", deploy.LogFilter{}); !errors.Is(err, deploy.ErrNotFound) {
+		t.Fatalf("logs of the oldest stopped deployment: %v, want ErrNotFound", err)
+	}
+	if lines, err := s.Logs(t.Context(), "d2", deploy.LogFilter{}); err != nil || len(lines) == 0 {
+		t.Fatalf("logs of the newest stopped deployment: %d lines, %v", len(lines), err)
+	}
+}
+
+// TestBaseEnv: user code never starts with the server's credentials: no
+// database variables, no home directory whose files a client library reads.
+func TestBaseEnv(t *testing.T) {
+	t.Setenv("PGPASSWORD", "server-secret")
+	t.Setenv("FLOWLINE_DATABASE_URL", "postgres://u:server-secret@db/x")
+	t.Setenv("HOME", "/home/server")
+	env := strings.Join(BaseEnv(), "\n")
+	if strings.Contains(env, "server-secret") || strings.Contains(env, "HOME=") {
+		t.Fatalf("base environment leaks the server's:\n%s", env)
+	}
+	if !strings.Contains(env, "PGPASSFILE="+os.DevNull) {
+		t.Fatalf("PGPASSFILE does not point nowhere:\n%s", env)
 	}
 }

@@ -23,13 +23,16 @@ const maxLineBytes = 64 << 10
 // are dropped for it (and a notice sent in their place).
 const followBuffer = 512
 
-// logStore keeps the newest lines of one deployment in a ring buffer and
-// fans new lines out to followers.
+// logStore keeps the newest lines of one deployment, at most maxLines of
+// them and about maxBytes in all (a flow that logs big values must not
+// grow the server), and fans new lines out to followers.
 type logStore struct {
 	mu        sync.Mutex
-	ring      []deploy.LogLine
-	next      int // where the next line goes
-	full      bool
+	kept      []deploy.LogLine // oldest first, from head on
+	head      int
+	bytes     int
+	maxLines  int
+	maxBytes  int
 	followers map[*follower]struct{}
 }
 
@@ -40,17 +43,29 @@ type follower struct {
 	closed  bool
 }
 
-func newLogStore(size int) *logStore {
-	return &logStore{ring: make([]deploy.LogLine, size), followers: map[*follower]struct{}{}}
+func newLogStore(maxLines, maxBytes int) *logStore {
+	return &logStore{maxLines: maxLines, maxBytes: maxBytes, followers: map[*follower]struct{}{}}
+}
+
+// lineSize is what a kept line costs, roughly: its strings and the struct.
+func lineSize(l deploy.LogLine) int {
+	return len(l.Message) + len(l.Level) + len(l.Node) + len(l.TraceID) + len(l.Instance) + 96
 }
 
 func (s *logStore) add(l deploy.LogLine) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ring[s.next] = l
-	s.next++
-	if s.next == len(s.ring) {
-		s.next, s.full = 0, true
+	s.kept = append(s.kept, l)
+	s.bytes += lineSize(l)
+	for len(s.kept)-s.head > 1 && (len(s.kept)-s.head > s.maxLines || s.bytes > s.maxBytes) {
+		s.bytes -= lineSize(s.kept[s.head])
+		s.kept[s.head] = deploy.LogLine{} // let its strings go
+		s.head++
+	}
+	if s.head > len(s.kept)/2 && s.head > 64 {
+		// Compact, so that the dropped lines' slots are freed too.
+		s.kept = append(make([]deploy.LogLine, 0, len(s.kept)-s.head+64), s.kept[s.head:]...)
+		s.head = 0
 	}
 	for f := range s.followers {
 		if !f.filter.Match(l) {
@@ -83,17 +98,11 @@ func (s *logStore) lines(f deploy.LogFilter) []deploy.LogLine {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []deploy.LogLine{}
-	visit := func(ls []deploy.LogLine) {
-		for _, l := range ls {
-			if f.Match(l) {
-				out = append(out, l)
-			}
+	for _, l := range s.kept[s.head:] {
+		if f.Match(l) {
+			out = append(out, l)
 		}
 	}
-	if s.full {
-		visit(s.ring[s.next:])
-	}
-	visit(s.ring[:s.next])
 	return out
 }
 

@@ -72,7 +72,7 @@ func TestReadLinesCapsLongLines(t *testing.T) {
 }
 
 func TestLogStoreRing(t *testing.T) {
-	s := newLogStore(3)
+	s := newLogStore(3, 1<<20)
 	base := time.Now()
 	for i := range 5 {
 		s.add(deploy.LogLine{Time: base.Add(time.Duration(i)), Level: "info", Message: fmt.Sprint(i)})
@@ -86,8 +86,32 @@ func TestLogStoreRing(t *testing.T) {
 	}
 }
 
+// TestLogStoreBytes: big lines are bounded by their size, not only their
+// count; the newest line is always kept.
+func TestLogStoreBytes(t *testing.T) {
+	s := newLogStore(1000, 10_000)
+	big := strings.Repeat("x", 3000)
+	for i := range 10 {
+		s.add(deploy.LogLine{Level: "info", Message: fmt.Sprint(i) + big})
+	}
+	got := s.lines(deploy.LogFilter{})
+	if len(got) != 3 || !strings.HasPrefix(got[2].Message, "9") || s.bytes > 10_000 {
+		t.Fatalf("kept %d lines (%d bytes), want the newest 3", len(got), s.bytes)
+	}
+	s.add(deploy.LogLine{Level: "info", Message: strings.Repeat("y", 50_000)})
+	if got := s.lines(deploy.LogFilter{}); len(got) != 1 || got[0].Message[0] != 'y' {
+		t.Fatalf("a line over the budget: kept %d lines", len(got))
+	}
+	for range 10_000 {
+		s.add(deploy.LogLine{Level: "info", Message: "small"})
+	}
+	if n := len(s.kept) - s.head; n < 90 || s.bytes > 10_000 || cap(s.kept) > 4*n {
+		t.Fatalf("kept %d lines in a slice of %d", len(s.kept)-s.head, cap(s.kept))
+	}
+}
+
 func TestFollowerTooSlow(t *testing.T) {
-	s := newLogStore(10)
+	s := newLogStore(10, 1<<20)
 	fl := s.follow(deploy.LogFilter{})
 	for i := range followBuffer + 5 {
 		s.add(deploy.LogLine{Level: "info", Message: fmt.Sprint(i)})

@@ -40,7 +40,9 @@ func (HTTPRequest) Spec() flow.Spec {
 		Description: "Calls an HTTP API and outputs its answer: status, headers and body. Any status is an output, " +
 			"404 and 500 included; only a network failure, a timeout, a body over the size limit or a body that " +
 			"says it is JSON but does not parse fails the node (502 when its error port has no edge). " +
-			"The call carries the request's trace in a traceparent header.",
+			"The call carries the request's trace in a traceparent header. " +
+			"Internal destinations (loopback, private and link-local addresses, cloud metadata) are refused unless the " +
+			"deployment's egress allow-list names them; a refusal fails the node like a network failure, and is not retried.",
 		Ports: []string{flow.PortOut, flow.PortError},
 		Fields: []flow.Field{
 			{Name: "method", Label: "Method", Kind: flow.KindEnum, Required: true, Options: runtime.HTTPMethods, Default: "GET",

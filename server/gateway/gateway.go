@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -71,6 +72,8 @@ type Gateway struct {
 	proxy      *httputil.ReverseProxy
 	metrics    *metrics
 	table      atomic.Pointer[table]
+	access     atomic.Pointer[accessTable]
+	accessMu   sync.Mutex // serialises SetAccess
 }
 
 // New returns a gateway with an empty route table.
@@ -159,7 +162,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.writeError(sw, r, http.StatusNotFound, tc.traceID, "no endpoint at "+path)
 		return
 	}
-	ep, allowed, matched := g.table.Load().lookup(splitPath(path), r.Method)
+	segs := splitPath(path)
+	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" {
+		// A CORS preflight asks about the method it names.
+		if ep, _, _ := g.table.Load().lookup(segs, r.Header.Get("Access-Control-Request-Method")); ep != nil {
+			flow = ep.route.Flow
+			g.accessOf(ep.route.FlowID).preflight(sw, r)
+			return
+		}
+	}
+	ep, allowed, matched := g.table.Load().lookup(segs, r.Method)
 	if ep == nil {
 		switch {
 		case !matched:
@@ -176,6 +188,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	route := &ep.route
 	flow = route.Flow
+	acc := g.accessOf(route.FlowID)
+	if origin := r.Header.Get("Origin"); origin != "" && acc != nil {
+		acc.cors(sw.Header(), origin)
+	}
+	if status, msg := acc.admit(sw.Header(), r); status != 0 {
+		g.writeError(sw, r, status, tc.traceID, msg)
+		return
+	}
 
 	// Read the whole body before choosing an instance: a request that is
 	// too large is never proxied, and a buffered body can be sent again
@@ -245,6 +265,7 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	pr.Out.Host = pr.In.Host
 	pr.SetXForwarded()
 	pr.Out.Header.Set("Traceparent", st.trace.traceparent)
+	pr.Out.Header.Del(KeyHeader) // the gateway's business, never the flow's
 	if !st.trace.kept {
 		// A tracestate belongs to the traceparent it came with.
 		pr.Out.Header.Del("Tracestate")

@@ -14,6 +14,7 @@ import (
 // by the ready instances of a deployment.
 type Route struct {
 	DeploymentID string
+	FlowID       string // whose access rules (SetAccess) apply
 	Flow         string
 	Method       string // GET, POST, ... (upper case)
 	Path         string // like /orders/:shop

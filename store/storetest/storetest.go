@@ -63,7 +63,9 @@ func Database(t testing.TB, kind string) (url, dataDir string) {
 	case store.DialectSQLite:
 		return "", t.TempDir()
 	case store.DialectPostgres:
-		return postgresDatabase(t), ""
+		// A data directory all the same: the store keeps its secret key
+		// there.
+		return postgresDatabase(t), t.TempDir()
 	}
 	t.Fatalf("storetest: unknown kind %q (want one of %v)", kind, Kinds())
 	return "", ""
