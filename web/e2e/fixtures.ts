@@ -1,9 +1,11 @@
-// Shared fixtures: the server's address, a guard that fails a test on any
-// browser console error or page error, and helpers that drive the canvas with
-// the real mouse.
+// Shared fixtures: the server's address, pages signed in as the admin, the
+// API as the admin (bearer token), a guard that fails a test on any browser
+// console error or page error, and helpers that drive the canvas with the
+// real mouse.
 import { test as base, expect, type Browser, type Page, type APIRequestContext } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { API_TOKEN, storageStatePath } from './credentials';
 
 export type ConsoleGuard = {
   /** Allows console errors matching re (an HTTP status the test provokes on purpose). */
@@ -13,8 +15,12 @@ export type ConsoleGuard = {
 
 type Fixtures = {
   guard: ConsoleGuard;
-  newPage: () => Promise<Page>;
+  /** A page in a new browser context: signed in as the admin, unless signedIn is false (nobody). */
+  newPage: (opts?: { signedIn?: boolean }) => Promise<Page>;
+  /** The API (base .../api/v1/) as the admin, by the configured bearer token. */
   api: APIRequestContext;
+  /** The API with another bearer token (or none: ''). */
+  apiWith: (token: string) => Promise<APIRequestContext>;
   gatewayURL: string;
 };
 
@@ -23,6 +29,10 @@ export const test = base.extend<Fixtures>({
     const url = process.env.FLOWLINE_URL;
     if (!url) throw new Error('FLOWLINE_URL is not set: the global setup did not start the server');
     await use(url);
+  },
+  // The default page starts signed in as the admin (the cookie the global setup saved).
+  storageState: async ({}, use) => {
+    await use(storageStatePath);
   },
   gatewayURL: async ({}, use) => {
     await use(process.env.FLOWLINE_GATEWAY_URL!);
@@ -56,8 +66,13 @@ export const test = base.extend<Fixtures>({
   },
   newPage: async ({ browser, guard, baseURL }, use) => {
     const contexts: Awaited<ReturnType<Browser['newContext']>>[] = [];
-    await use(async () => {
-      const ctx = await browser.newContext({ baseURL, viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    await use(async (opts = {}) => {
+      const ctx = await browser.newContext({
+        baseURL,
+        viewport: { width: 1440, height: 900 },
+        acceptDownloads: true,
+        storageState: opts.signedIn === false ? undefined : storageStatePath,
+      });
       contexts.push(ctx);
       const p = await ctx.newPage();
       guard.watch(p);
@@ -65,10 +80,20 @@ export const test = base.extend<Fixtures>({
     });
     for (const c of contexts) await c.close();
   },
-  api: async ({ playwright, baseURL }, use) => {
-    const ctx = await playwright.request.newContext({ baseURL: `${baseURL}/api/v1/` });
-    await use(ctx);
-    await ctx.dispose();
+  api: async ({ apiWith }, use) => {
+    await use(await apiWith(API_TOKEN));
+  },
+  apiWith: async ({ playwright, baseURL }, use) => {
+    const made: APIRequestContext[] = [];
+    await use(async (token) => {
+      const ctx = await playwright.request.newContext({
+        baseURL: `${baseURL}/api/v1/`,
+        extraHTTPHeaders: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      });
+      made.push(ctx);
+      return ctx;
+    });
+    for (const c of made) await c.dispose();
   },
 });
 

@@ -1,12 +1,16 @@
 // Starts the Flowline server for the browser tests: the binary from
 // FLOWLINE_BIN (default ../bin/flowline relative to web/), free ports, a fresh
-// temporary data directory, the designer served from web/dist. Tests read the
+// temporary data directory, the designer served from web/dist, a first admin
+// and an admin API token from e2e/credentials.ts. Signs the admin in once and
+// saves the session cookie, so that pages start signed in. Tests read the
 // addresses from FLOWLINE_URL and FLOWLINE_GATEWAY_URL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { request } from '@playwright/test';
+import { ADMIN_PASSWORD, ADMIN_USER, API_TOKEN, storageStatePath } from './credentials';
 
 const webDir = resolve(import.meta.dirname, '..');
 
@@ -29,7 +33,7 @@ async function waitUp(url: string, child: ChildProcess, ms: number) {
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}; see test-results/server.log`);
     try {
-      const r = await fetch(url);
+      const r = await fetch(url, { headers: { Authorization: `Bearer ${API_TOKEN}` } });
       if (r.ok) return;
       last = `status ${r.status}`;
     } catch (e) {
@@ -38,6 +42,19 @@ async function waitUp(url: string, child: ChildProcess, ms: number) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`the server did not answer ${url} in ${ms} ms (${last}); see test-results/server.log`);
+}
+
+/** Signs the admin in through the API and saves the session cookie for the pages. */
+async function signIn(url: string) {
+  const ctx = await request.newContext({ baseURL: url });
+  try {
+    const r = await ctx.post('/api/v1/session', { data: { name: ADMIN_USER, password: ADMIN_PASSWORD } });
+    if (r.status() !== 200) throw new Error(`signing in as ${ADMIN_USER} failed: ${r.status()} ${await r.text()}`);
+    mkdirSync(dirname(storageStatePath), { recursive: true });
+    await ctx.storageState({ path: storageStatePath });
+  } finally {
+    await ctx.dispose();
+  }
 }
 
 export default async function globalSetup() {
@@ -58,6 +75,9 @@ export default async function globalSetup() {
       FLOWLINE_GATEWAY_ADDR: `127.0.0.1:${gatewayPort}`,
       FLOWLINE_DATA_DIR: dataDir,
       FLOWLINE_WEB_DIR: dist,
+      FLOWLINE_ADMIN_USER: ADMIN_USER,
+      FLOWLINE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      FLOWLINE_API_TOKEN: API_TOKEN,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so the instances it starts go down with it.
@@ -90,6 +110,7 @@ export default async function globalSetup() {
   };
   try {
     await waitUp(`${url}/api/v1/info`, child, 60_000);
+    await signIn(url);
   } catch (e) {
     await stop();
     throw e;

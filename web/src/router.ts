@@ -1,13 +1,61 @@
-// Hash routing (#/ and #/flows/<name>) so the server needs no fallback
-// route, with a guard that asks before leaving unsaved work.
+// Hash routing (#/, #/flows/<name>, #/signin, #/tokens, ...) so the server
+// needs no fallback route, with a guard that asks before leaving unsaved
+// work.
 import { useEffect, useState } from 'react';
 
-export type Route = { page: 'flows' } | { page: 'editor'; name: string };
+export type Route =
+  | { page: 'flows' }
+  | { page: 'editor'; name: string }
+  | { page: 'signin'; next: string }
+  | { page: 'password'; next: string }
+  | { page: 'tokens' }
+  | { page: 'users' }
+  | { page: 'audit' };
 
 export function parseRoute(hash: string): Route {
   const m = /^#\/flows\/([^/?#]+)/.exec(hash);
-  if (m) return { page: 'editor', name: decodeURIComponent(m[1]) };
+  if (m) return { page: 'editor', name: safeDecode(m[1]) };
+  const p = /^#\/(signin|password|tokens|users|audit)\/?(?:\?(.*))?$/.exec(hash);
+  if (p) {
+    const page = p[1] as 'signin' | 'password' | 'tokens' | 'users' | 'audit';
+    if (page === 'signin' || page === 'password') return { page, next: safeNext(new URLSearchParams(p[2] ?? '').get('next')) };
+    return { page };
+  }
   return { page: 'flows' };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+// Where to go after signing in (or after changing a one-time password): the
+// page the user was on, carried in ?next=. Only an in-app hash route is
+// taken, and never the sign-in or password page itself, so that a crafted
+// link can neither leave the app nor loop.
+export function safeNext(raw: string | null | undefined): string {
+  if (!raw || !raw.startsWith('#/') || raw.length > 2000) return '#/';
+  if (/^#\/(signin|password)(?:[/?]|$)/.test(raw)) return '#/';
+  return raw;
+}
+
+/** The sign-in page, coming back to hash afterwards (kept as is when already there). */
+export function signinHref(hash: string): string {
+  const r = parseRoute(hash);
+  if (r.page === 'signin') return hash;
+  const next = r.page === 'password' ? r.next : safeNext(hash || '#/');
+  return next === '#/' ? '#/signin' : `#/signin?next=${encodeURIComponent(next)}`;
+}
+
+/** The change-password form, coming back to hash afterwards. */
+export function passwordHref(hash: string): string {
+  const r = parseRoute(hash);
+  if (r.page === 'password') return hash;
+  const next = r.page === 'signin' ? r.next : safeNext(hash || '#/');
+  return next === '#/' ? '#/password' : `#/password?next=${encodeURIComponent(next)}`;
 }
 
 export function flowHref(name: string) {
@@ -16,7 +64,8 @@ export function flowHref(name: string) {
 
 type Guard = () => Promise<boolean>;
 let guard: Guard | null = null;
-let current = location.hash;
+// (Guarded so that the pure helpers above can be unit-tested outside a browser.)
+let current = typeof location === 'undefined' ? '' : location.hash;
 
 /** Registers a guard asked before any in-app navigation; returns its remover. */
 export function setLeaveGuard(g: Guard | null) {
@@ -24,6 +73,16 @@ export function setLeaveGuard(g: Guard | null) {
   return () => {
     if (guard === g) guard = null;
   };
+}
+
+/** Whether leaving now would lose unsaved work (a guard is registered). */
+export function hasLeaveGuard() {
+  return guard !== null;
+}
+
+/** Asks the guard, if any, whether the page may be left. */
+export async function confirmLeave(): Promise<boolean> {
+  return !guard || (await guard());
 }
 
 /** Goes to hash, asking the guard first unless force. */

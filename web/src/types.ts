@@ -177,7 +177,107 @@ export interface Deployment {
   url?: string;
   instances?: Instance[] | null;
   env?: Record<string, string> | null;
+  /** Names of the secret variables, each "set": values are never shown back. */
+  secrets?: Record<string, string> | null;
+  /** Names of the datasources, each "set" (their URLs are secrets). */
   datasources?: Record<string, string> | null;
   scaling?: { min?: number; max?: number } | null;
   deadline?: string;
+  /** What its http.request nodes may call besides public addresses (canonical form). */
+  egress?: Egress | null;
+}
+
+/** The egress allow-list of a deployment or a test run: CIDRs, IP addresses and host names, each with an optional :port. */
+export interface Egress {
+  allow: string[];
+}
+
+/** What a deploy sends; secrets and datasource URLs are never shown back, so every deploy sends them again. */
+export interface DeployRequest {
+  version: number;
+  target: string;
+  env: Record<string, string>;
+  secrets: Record<string, string>;
+  datasources: Record<string, string>;
+  scaling: { min: number; max: number };
+  deadline: string;
+  egress: Egress;
+}
+
+/** What a test run uses besides the request and the flow. */
+export interface TestRunEnv {
+  env: Record<string, string>;
+  secrets: Record<string, string>;
+  datasources: Record<string, string>;
+  egress: Egress;
+}
+
+/** An API key of a flow's published endpoint; the server keeps only its hash. */
+export interface FlowKey {
+  id: string;
+  name: string;
+  /** The secret's first characters, to tell keys apart. */
+  prefix: string;
+  /** 0: no limit. */
+  rate_per_minute: number;
+  created_at?: string;
+}
+
+/** A key just made: the only time its secret (flk_...) is shown. */
+export interface NewFlowKey extends FlowKey {
+  key: string;
+}
+
+/** Who may call a flow's published endpoint. */
+export interface EndpointAccess {
+  /** The gateway refuses calls without a valid X-API-Key header (401). */
+  require_key: boolean;
+  /** Browser origins allowed to call it: "*" or scheme://host[:port]. */
+  cors_origins: string[];
+  keys: FlowKey[];
+}
+
+/** Who may do what: a viewer reads, an editor also changes flows, an admin also manages users. */
+export type Role = 'viewer' | 'editor' | 'admin';
+
+export interface User {
+  id: string;
+  name: string;
+  role: Role | string;
+  /** Signed in with a one-time password: every call but /session is refused until it is changed. */
+  must_change_password: boolean;
+  disabled: boolean;
+  created_at?: string;
+  updated_at?: string;
+}
+
+/** The signed-in user and the CSRF token the designer's unsafe calls carry. */
+export interface Session {
+  user: User;
+  /** Absent for token callers; the designer always has one. */
+  csrf_token?: string;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  /** The secret's first characters, to tell tokens apart. */
+  prefix: string;
+  user: string;
+  created_at?: string;
+  last_used_at?: string | null;
+}
+
+/** A token just made: the only time its secret is shown. */
+export interface NewApiToken extends ApiToken {
+  token: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  detail: string;
 }

@@ -70,7 +70,10 @@ export function PairsEditor(props: {
   keyPlaceholder?: string;
   valuePlaceholder?: string;
   label: string;
+  /** Values are typed into password inputs, which browsers neither show nor offer to remember. */
   secret?: boolean;
+  /** The value's placeholder for one row (a secret that is set: "set; enter it again"). */
+  placeholderFor?: (p: Pair) => string | undefined;
 }) {
   const { pairs, onChange } = props;
   const set = (i: number, p: Partial<Pair>) => onChange(pairs.map((x, j) => (j === i ? { ...x, ...p } : x)));
@@ -81,9 +84,11 @@ export function PairsEditor(props: {
           <input aria-label={`${props.label} name ${i + 1}`} placeholder={props.keyPlaceholder ?? 'name'} value={p.key} onChange={(e) => set(i, { key: e.target.value })} />
           <input
             aria-label={`${props.label} value ${i + 1}`}
-            placeholder={props.valuePlaceholder ?? 'value'}
+            placeholder={props.placeholderFor?.(p) ?? props.valuePlaceholder ?? 'value'}
             value={p.value}
             type={props.secret ? 'password' : 'text'}
+            autoComplete={props.secret ? 'new-password' : undefined}
+            spellCheck={props.secret ? false : undefined}
             onChange={(e) => set(i, { value: e.target.value })}
           />
           <button className="icon" title="Remove" aria-label={`Remove ${props.label} ${i + 1}`} onClick={() => onChange(pairs.filter((_, j) => j !== i))}>
@@ -94,6 +99,68 @@ export function PairsEditor(props: {
       <button className="link" onClick={() => onChange([...pairs, { key: '', value: '' }])}>
         + add {props.label.toLowerCase()}
       </button>
+    </div>
+  );
+}
+
+/** The pairs with a name and a value: rows left without a value are not sent. */
+export function filledPairs(pairs: Pair[]): Record<string, string> {
+  return pairsToObject(pairs.filter((p) => p.value !== ''));
+}
+
+/**
+ * An editable list of one-line entries (allowed addresses, CORS origins),
+ * each with what is wrong with it shown under it.
+ */
+export function ListEditor(props: {
+  items: string[];
+  onChange: (items: string[]) => void;
+  /** Names the group; rows are "<label> 1", "<label> 2"… */
+  label: string;
+  /** What the add link says: "+ add <addLabel>". */
+  addLabel: string;
+  placeholder?: string;
+  problem?: (item: string) => string;
+  disabled?: boolean;
+  testId?: string;
+}) {
+  const { items, onChange } = props;
+  return (
+    <div className="pairs list-editor" role="group" aria-label={props.label} data-testid={props.testId}>
+      {items.map((item, i) => {
+        const bad = item.trim() ? (props.problem?.(item) ?? '') : '';
+        const id = `${props.testId ?? 'list'}-problem-${i}`;
+        return (
+          <div key={i}>
+            <div className="pair">
+              <input
+                aria-label={`${props.label} ${i + 1}`}
+                placeholder={props.placeholder}
+                value={item}
+                spellCheck={false}
+                disabled={props.disabled}
+                className={bad ? 'invalid' : ''}
+                aria-invalid={bad ? true : undefined}
+                aria-describedby={bad ? id : undefined}
+                onChange={(e) => onChange(items.map((x, j) => (j === i ? e.target.value : x)))}
+              />
+              <button className="icon" title="Remove" aria-label={`Remove ${props.label} ${i + 1}`} disabled={props.disabled} onClick={() => onChange(items.filter((_, j) => j !== i))}>
+                ×
+              </button>
+            </div>
+            {bad && (
+              <div className="field-error" id={id}>
+                {bad}
+              </div>
+            )}
+          </div>
+        );
+      })}
+      {!props.disabled && (
+        <button className="link" onClick={() => onChange([...items, ''])}>
+          + add {props.addLabel}
+        </button>
+      )}
     </div>
   );
 }

@@ -1,12 +1,17 @@
 // A CodeMirror 6 editor as a controlled React component.
-import { useEffect, useRef } from 'react';
-import { Annotation, EditorState, type Extension } from '@codemirror/state';
+import { createContext, useContext, useEffect, useRef } from 'react';
+import { Annotation, Compartment, EditorState, type Extension } from '@codemirror/state';
 import { EditorView, keymap, placeholder as cmPlaceholder, drawSelection, highlightActiveLine, lineNumbers } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
 import { closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
 
 const External = Annotation.define<boolean>();
+
+/** Makes every editor below read-only (a viewer looking at a flow's forms). */
+export const ReadOnlyContext = createContext(false);
+
+const readOnlyExtensions = (ro: boolean): Extension => (ro ? [EditorState.readOnly.of(true), EditorView.editable.of(false)] : []);
 
 export interface CodeEditorProps {
   value: string;
@@ -37,6 +42,9 @@ export function CodeEditor(props: CodeEditorProps) {
   const onBlur = useRef(props.onBlur);
   onChange.current = props.onChange;
   onBlur.current = props.onBlur;
+  const readOnly = useContext(ReadOnlyContext);
+  // Per editor, so that read-only can change without recreating it.
+  const readOnlyConf = useRef(new Compartment());
 
   useEffect(() => {
     const exts: Extension[] = [
@@ -57,6 +65,7 @@ export function CodeEditor(props: CodeEditorProps) {
       ...(props.code ? [lineNumbers(), highlightActiveLine()] : []),
       ...(props.placeholder ? [cmPlaceholder(props.placeholder)] : []),
       ...(props.extensions ?? []),
+      readOnlyConf.current.of(readOnlyExtensions(readOnly)),
     ];
     const v = new EditorView({ state: EditorState.create({ doc: props.value, extensions: exts }), parent: host.current! });
     view.current = v;
@@ -76,6 +85,10 @@ export function CodeEditor(props: CodeEditorProps) {
       v.dispatch({ changes: { from: 0, to: cur.length, insert: props.value }, annotations: External.of(true) });
     }
   }, [props.value]);
+
+  useEffect(() => {
+    view.current?.dispatch({ effects: readOnlyConf.current.reconfigure(readOnlyExtensions(readOnly)) });
+  }, [readOnly]);
 
   return <div ref={host} className={`cm-host${props.code ? ' cm-code' : ''}${props.invalid ? ' invalid' : ''}`} />;
 }

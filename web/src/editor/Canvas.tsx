@@ -37,11 +37,13 @@ interface Props {
   onNodeClick?: (id: string) => void;
   /** Fit the flow in view at first; a new, nearly empty flow starts at the top left instead. */
   initialFit: boolean;
+  /** A viewer's canvas: pan, zoom and select, but no moving, connecting or deleting. */
+  readOnly?: boolean;
 }
 
 type Cached = { src: FlowNode; spec?: Spec; selected: boolean; status?: RunStatus; problems: Problem[] | undefined; w?: number; h?: number; taken?: string; rf: FlowRFNode };
 
-export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNodeClick, initialFit }: Props) {
+export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNodeClick, initialFit, readOnly = false }: Props) {
   const doc = useEditor(store, (s) => s.doc);
   const selectedNodes = useEditor(store, (s) => s.selectedNodes);
   const selectedEdges = useEditor(store, (s) => s.selectedEdges);
@@ -252,7 +254,9 @@ export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNode
       isValidConnection={isValidConnection}
       onNodeDoubleClick={(_, n) => onNodeDoubleClick?.(n.id)}
       onNodeClick={(_, n) => onNodeClick?.(n.id)}
-      deleteKeyCode={['Delete', 'Backspace']}
+      deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
+      nodesDraggable={!readOnly}
+      nodesConnectable={!readOnly}
       multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
       fitView={initialFit}
       defaultViewport={{ x: 0, y: 0, zoom: 1 }}

@@ -25,14 +25,19 @@ import {
 } from '../flow';
 import { flowHref, navigate, setLeaveGuard } from '../router';
 import { Modal, Spinner, toast } from '../ui';
+import { editBlockReason, useUser } from '../auth';
+import { RoleNote, UserMenu, why } from '../shell';
+import { ReadOnlyContext } from '../cm/CodeEditor';
 import { exprContext } from '../cm/expr';
 import { Canvas, type RunView } from './Canvas';
 import { EditorStore, useEditor } from './store';
 import { Palette } from './Palette';
 import { NodePanel } from './NodePanel';
 import { ProblemNotes, ProblemsPanel } from './ProblemsPanel';
-import { TestPanel, initialDraft, loadTestEnv, type Draft, type TestEnv } from './TestPanel';
+import { TestPanel, initialDraft, loadTestEnv, saveTestEnv, type Draft, type TestEnv } from './TestPanel';
 import { PublishPanel } from './PublishPanel';
+import { AccessPanel } from './AccessPanel';
+import { addAllowEntry } from '../endpoint';
 import { autoLayout } from './layout';
 import { summary } from './FlowNodeView';
 
@@ -74,7 +79,7 @@ function withLayout(doc: FlowDoc): FlowDoc {
   return { ...doc, nodes: doc.nodes.map((n) => ({ ...n, position: pos.get(n.id) })) };
 }
 
-type Tab = 'node' | 'test' | 'publish';
+type Tab = 'node' | 'test' | 'publish' | 'access';
 
 function isEditable(t: EventTarget | null): boolean {
   const el = t as HTMLElement | null;
@@ -102,6 +107,12 @@ function Editor({ initial }: { initial: Loaded }) {
   const catalog = useCatalog();
   const { byType, specs, info } = catalog;
   const rf = useReactFlow();
+  // A viewer sees the flow read-only: no palette, no dragging or connecting,
+  // forms disabled, and the buttons that would change something say why.
+  const blocked = editBlockReason(useUser());
+  const readOnly = !!blocked;
+  const readOnlyRef = useRef(readOnly);
+  readOnlyRef.current = readOnly;
   const store = useMemo(() => new EditorStore(initial.doc), [initial]);
   const doc = useEditor(store, (s) => s.doc);
   const selectedNodes = useEditor(store, (s) => s.selectedNodes);
@@ -135,6 +146,12 @@ function Editor({ initial }: { initial: Loaded }) {
   const [testResult, setTestResult] = useState<TestResult | null>(null);
   const [draft, setDraft] = useState<Draft>(() => initialDraft(savedName, triggerRoute(initial.doc)));
   const [testEnv, setTestEnv] = useState<TestEnv>(() => loadTestEnv(savedName));
+  useEffect(() => saveTestEnv(savedName, testEnv), [savedName, testEnv]);
+  // A node's call refused by the egress policy: allow its address for test runs.
+  const allowEgress = useCallback((addr: string) => {
+    setTestEnv((e) => ({ ...e, egress: addAllowEntry(e.egress, addr) }));
+    toast(`Test runs may call ${addr} now; run the test again.`);
+  }, []);
   const canvasRef = useRef<HTMLDivElement>(null);
 
   const route = triggerRoute(doc);
@@ -180,7 +197,7 @@ function Editor({ initial }: { initial: Loaded }) {
       nodeIds: doc.nodes.map((n) => n.id),
       nodeTypes: Object.fromEntries(doc.nodes.map((n) => [n.id, n.type])),
       outputs,
-      envNames: testEnv.env.map((p) => p.key).filter(Boolean),
+      envNames: [...testEnv.env, ...testEnv.secrets].map((p) => p.key).filter(Boolean),
       pathParams: pathParams(route.path),
       request: trig ? outputs[trig.id] : undefined,
     };
@@ -435,6 +452,10 @@ function Editor({ initial }: { initial: Loaded }) {
       const mod = e.ctrlKey || e.metaKey;
       if (!mod) return;
       const k = e.key.toLowerCase();
+      if (readOnlyRef.current && k !== 'c' && k !== 'a') {
+        if (k === 's') e.preventDefault();
+        return;
+      }
       if (k === 's') {
         e.preventDefault();
         if (!document.querySelector('.modal')) void saveRef.current();
@@ -501,6 +522,7 @@ function Editor({ initial }: { initial: Loaded }) {
           <input
             aria-label="Flow name"
             value={doc.name}
+            readOnly={readOnly}
             spellCheck={false}
             title="The flow's name; a new name takes effect when you save."
             onChange={(e) => {
@@ -523,7 +545,7 @@ function Editor({ initial }: { initial: Loaded }) {
           <button className="icon-btn" title="Redo (Ctrl+Shift+Z)" aria-label="Redo" disabled={!canRedo} onClick={() => store.redo()}>
             ↷
           </button>
-          <button title="Arrange the nodes left to right" onClick={doLayout}>
+          <button title={blocked || 'Arrange the nodes left to right'} onClick={doLayout} disabled={readOnly}>
             Auto-layout
           </button>
           <button title="Fit the flow in view" onClick={() => void rf.fitView({ padding: 0.2, duration: 300, maxZoom: 1.2 })}>
@@ -532,17 +554,19 @@ function Editor({ initial }: { initial: Loaded }) {
           <button title="Download the flow document as JSON" onClick={() => download(`${doc.name}.flow.json`, exportText(doc))}>
             Export
           </button>
-          <button className="primary" title="Save (Ctrl+S)" disabled={saving || !dirty} onClick={() => void save()} data-testid="save">
+          <button className="primary" title="Save (Ctrl+S)" disabled={saving || !dirty || readOnly} onClick={() => void save()} data-testid="save" {...why(blocked, 'editor-role-note')}>
             {saving ? <Spinner /> : null} Save
           </button>
         </div>
+        <UserMenu />
       </header>
+      <RoleNote reason={blocked && `Read-only. ${blocked}`} id="editor-role-note" className="role-strip" testId="editor-read-only" />
       <div className="editor-body">
-        <Palette specs={specs} onDrop={onPaletteDrop} onAdd={onPaletteAdd} />
+        {!readOnly && <Palette specs={specs} onDrop={onPaletteDrop} onAdd={onPaletteAdd} />}
         <div className="canvas-col">
           <div className="canvas-wrap" ref={canvasRef} data-testid="canvas">
-            <Canvas store={store} byType={byType} problems={byNode} run={run} initialFit={initial.doc.nodes.length > 1} onNodeClick={() => setTab('node')} />
-            {doc.nodes.length <= 1 && (
+            <Canvas store={store} byType={byType} problems={byNode} run={run} initialFit={initial.doc.nodes.length > 1} onNodeClick={() => setTab('node')} readOnly={readOnly} />
+            {doc.nodes.length <= 1 && !readOnly && (
               <div className="canvas-hint" aria-hidden="true">
                 Drag nodes from the palette on the left, then connect a node's port (right side) to the next node (left side).
               </div>
@@ -569,20 +593,30 @@ function Editor({ initial }: { initial: Loaded }) {
             <button role="tab" aria-selected={tab === 'publish'} className={tab === 'publish' ? 'active' : ''} onClick={() => setTab('publish')}>
               Publish
             </button>
+            <button role="tab" aria-selected={tab === 'access'} className={tab === 'access' ? 'active' : ''} onClick={() => setTab('access')}>
+              Access
+            </button>
           </div>
           <div className="side-body">
             {tab === 'node' && selectedNode && (
-              <NodePanel
-                key={selectedNode.id}
-                store={store}
-                node={selectedNode}
-                spec={byType.get(selectedNode.type)}
-                problems={byNode.get(selectedNode.id) ?? []}
-                span={run?.spans.get(selectedNode.id)}
-                ran={!!run}
-                logs={(testResult?.trace.logs ?? []).filter((l) => l.node === selectedNode.id)}
-                onRenamed={() => undefined}
-              />
+              <ReadOnlyContext.Provider value={readOnly}>
+                {/* A disabled fieldset disables every input and button of the form at once. */}
+                <fieldset className="plain" disabled={readOnly}>
+                  <NodePanel
+                    key={selectedNode.id}
+                    store={store}
+                    node={selectedNode}
+                    spec={byType.get(selectedNode.type)}
+                    problems={byNode.get(selectedNode.id) ?? []}
+                    span={run?.spans.get(selectedNode.id)}
+                    ran={!!run}
+                    logs={(testResult?.trace.logs ?? []).filter((l) => l.node === selectedNode.id)}
+                    onRenamed={() => undefined}
+                    egressAllowed={testEnv.egress}
+                    onAllowEgress={readOnly ? undefined : allowEgress}
+                  />
+                </fieldset>
+              </ReadOnlyContext.Provider>
             )}
             {tab === 'node' && !selectedNode && (
               <FlowOverview
@@ -592,6 +626,7 @@ function Editor({ initial }: { initial: Loaded }) {
                 selectedEdges={selectedEdges}
                 problems={problems.filter((p) => !p.node)}
                 onPick={pickNode}
+                readOnly={readOnly}
               />
             )}
             <div hidden={tab !== 'test'}>
@@ -604,9 +639,12 @@ function Editor({ initial }: { initial: Loaded }) {
                 onPickNode={pickNode}
                 onProblems={setProblems}
                 onPickProblem={pickProblem}
+                env={testEnv}
                 onEnvChange={setTestEnv}
+                onAllowEgress={allowEgress}
                 draft={draft}
                 setDraft={setDraft}
+                blocked={blocked}
               />
             </div>
             {tab === 'publish' && (
@@ -622,8 +660,10 @@ function Editor({ initial }: { initial: Loaded }) {
                 onPickProblem={pickProblem}
                 onProblems={setProblems}
                 sampleBody={draft.body}
+                blocked={blocked}
               />
             )}
+            {tab === 'access' && <AccessPanel flowName={savedName} route={route} info={info} sampleBody={draft.body} blocked={blocked} />}
           </div>
         </aside>
       </div>
@@ -772,7 +812,7 @@ function ConflictDialog(props: { doc: FlowDoc; current?: number; onClose: () => 
   );
 }
 
-function FlowOverview(props: { store: EditorStore; doc: FlowDoc; selectedCount: number; selectedEdges: string[]; problems: Problem[]; onPick: (id: string) => void }) {
+function FlowOverview(props: { store: EditorStore; doc: FlowDoc; selectedCount: number; selectedEdges: string[]; problems: Problem[]; onPick: (id: string) => void; readOnly: boolean }) {
   const { store, doc } = props;
   if (props.selectedCount > 1)
     return (
@@ -781,6 +821,7 @@ function FlowOverview(props: { store: EditorStore; doc: FlowDoc; selectedCount: 
         <p className="hint">Ctrl+C / Ctrl+V copies them, Delete removes them, drag moves them together.</p>
         <button
           className="danger"
+          disabled={props.readOnly}
           onClick={() => {
             const ids = new Set(store.get().selectedNodes);
             store.apply((d) => ({ ...d, nodes: d.nodes.filter((n) => !ids.has(n.id)), edges: d.edges.filter((e) => !ids.has(e.from) && !ids.has(e.to)) }));
@@ -802,6 +843,7 @@ function FlowOverview(props: { store: EditorStore; doc: FlowDoc; selectedCount: 
           </p>
           <button
             className="danger small"
+            disabled={props.readOnly}
             onClick={() => {
               store.apply((d) => ({ ...d, edges: d.edges.filter((e) => e !== edge) }));
               store.select([], []);
@@ -817,6 +859,7 @@ function FlowOverview(props: { store: EditorStore; doc: FlowDoc; selectedCount: 
         <textarea
           aria-label="Flow description"
           rows={2}
+          readOnly={props.readOnly}
           value={doc.description ?? ''}
           onChange={(e) => {
             const v = e.target.value;
@@ -846,7 +889,7 @@ function FlowOverview(props: { store: EditorStore; doc: FlowDoc; selectedCount: 
         <li>Connect a port on the right of a node to the left side of the next node. Each port is a way out: <code>true</code>/<code>false</code>, <code>error</code>, …</li>
         <li>Click a node to fill its form here. Expressions complete as you type: <code>request.</code>, <code>nodes.</code>, <code>env.</code>.</li>
         <li>Run a request in the Test tab; the canvas shows what ran.</li>
-        <li>Publish and deploy in the Publish tab.</li>
+        <li>Publish and deploy in the Publish tab; say who may call the endpoint (API keys, browser origins) in the Access tab.</li>
       </ol>
       <h3>Keys</h3>
       <p className="hint keys">

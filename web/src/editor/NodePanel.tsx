@@ -9,6 +9,7 @@ import { severityOf } from '../problems';
 import { EditorStore } from './store';
 import { JsonView } from '../ui';
 import { categoryColor } from './FlowNodeView';
+import { AllowForTests } from './TestPanel';
 
 interface Props {
   store: EditorStore;
@@ -19,9 +20,12 @@ interface Props {
   ran: boolean;
   logs: LogLine[];
   onRenamed: (id: string) => void;
+  /** The test runs' egress allow-list, and how to add to it (absent for viewers). */
+  egressAllowed?: string[];
+  onAllowEgress?: (addr: string) => void;
 }
 
-export function NodePanel({ store, node, spec, problems, span, ran, logs, onRenamed }: Props) {
+export function NodePanel({ store, node, spec, problems, span, ran, logs, onRenamed, egressAllowed, onAllowEgress }: Props) {
   const index: ProblemIndex = useMemo(() => {
     const m: ProblemIndex = new Map();
     for (const p of problems) {
@@ -74,7 +78,7 @@ export function NodePanel({ store, node, spec, problems, span, ran, logs, onRena
           <strong>Output:</strong> {spec.output}
         </p>
       )}
-      {ran && <RunDetails span={span} logs={logs} />}
+      {ran && <RunDetails span={span} logs={logs} allowed={egressAllowed ?? []} onAllow={onAllowEgress} />}
       {spec?.examples && spec.examples.length > 0 && (
         <details className="np-examples">
           <summary>Examples</summary>
@@ -141,7 +145,7 @@ function IdField({ store, node, problems, onRenamed }: { store: EditorStore; nod
   );
 }
 
-function RunDetails({ span, logs }: { span?: Span; logs: LogLine[] }) {
+function RunDetails({ span, logs, allowed, onAllow }: { span?: Span; logs: LogLine[]; allowed: string[]; onAllow?: (addr: string) => void }) {
   if (!span)
     return (
       <section className="run-details skipped" data-testid="run-details">
@@ -156,7 +160,12 @@ function RunDetails({ span, logs }: { span?: Span; logs: LogLine[] }) {
         {span.duration_ms !== undefined && <span className="muted"> {span.duration_ms} ms</span>}
         {span.port && <span className="muted"> → {span.port}</span>}
       </h3>
-      {span.error && <div className="banner error">{span.error}</div>}
+      {span.error && (
+        <div className="banner error" data-testid="span-error">
+          {span.error}
+          <AllowForTests error={span.error} allowed={allowed} onAllow={onAllow} />
+        </div>
+      )}
       <details open>
         <summary>Output</summary>
         <JsonView value={span.output} testId="span-output" />

@@ -1,12 +1,17 @@
 // Publish (JS or Go), the versions, deploying (with rollback), the
-// deployments' status and a live log view.
+// deployments' status and a live log view. A deploy sends plain variables,
+// secrets, datasources and the egress allow-list; the server never shows
+// secret values or datasource URLs back, so each deploy enters them again.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api';
-import type { Deployment, Info, LogLine, Problem, Version } from '../types';
-import { CopyButton, Modal, PairsEditor, Spinner, objectToPairs, pairsToObject, timeAgo, toast, useElapsed, type Pair } from '../ui';
+import type { Deployment, EndpointAccess, Info, LogLine, Problem, Version } from '../types';
+import { CopyButton, ListEditor, Modal, PairsEditor, Spinner, filledPairs, objectToPairs, pairsToObject, timeAgo, toast, useElapsed, type Pair } from '../ui';
+import { API_KEY_PLACEHOLDER, allowEntryProblem, allowListProblem, cleanAllowList, curlFor, variablesProblem } from '../endpoint';
+import { EgressHint } from './TestPanel';
 import { ProblemList } from './ProblemsPanel';
 import { isError } from '../problems';
 import { bundleTargets, chooseTarget, loadTarget, saveTarget, targetLabel } from '../targets';
+import { RoleNote, why } from '../shell';
 
 /** A publish refused because the flow was saved since the editor loaded it. */
 interface PublishConflict {
@@ -30,10 +35,14 @@ interface Props {
   onPickProblem: (p: Problem) => void;
   onProblems: (p: Problem[]) => void;
   sampleBody?: string;
+  /** Why this user may not publish or deploy (a viewer), or ''. */
+  blocked?: string;
 }
 
 export function PublishPanel(props: Props) {
   const { flowName } = props;
+  const blocked = props.blocked ?? '';
+  const because = why(blocked, 'publish-role-note');
   const targets = bundleTargets(props.info);
   // Remembered per flow: this panel is unmounted whenever another tab shows.
   const [remembered, setRemembered] = useState(() => loadTarget(flowName));
@@ -54,6 +63,20 @@ export function PublishPanel(props: Props) {
   const [deployments, setDeployments] = useState<Deployment[]>([]);
   const [deployFor, setDeployFor] = useState<number | null>(null);
   const [logsFor, setLogsFor] = useState<string | null>(null);
+  // Whether callers need an API key, for the curl example (the Access tab changes it).
+  const [access, setAccess] = useState<EndpointAccess | null>(null);
+  useEffect(() => {
+    let alive = true;
+    api
+      .access(flowName)
+      .then((a) => alive && setAccess(a))
+      .catch(() => {
+        /* the example then goes without the key header */
+      });
+    return () => {
+      alive = false;
+    };
+  }, [flowName]);
 
   const loadVersions = useCallback(async () => {
     try {
@@ -138,7 +161,7 @@ export function PublishPanel(props: Props) {
               {targetLabel(t.name)}
             </label>
           ))}
-          <button className="primary" disabled={busy || props.renaming} onClick={publish} data-testid="publish">
+          <button className="primary" disabled={busy || props.renaming || !!blocked} onClick={publish} data-testid="publish" {...because}>
             {busy ? (
               <>
                 <Spinner /> Publishing… {elapsed.toFixed(1)} s
@@ -157,12 +180,13 @@ export function PublishPanel(props: Props) {
               {targetLabel(t.name)} is not available on this server: {t.reason || 'the server cannot build it.'}
             </p>
           ))}
+        <RoleNote reason={blocked && `Publishing and deploying need the editor role. ${blocked}`} id="publish-role-note" testId="publish-blocked" />
         {props.renaming && <p className="hint">The flow's name was changed: save it (Ctrl+S) before publishing.</p>}
         {busy && target === 'go' && <p className="hint">Building the Go binary; this can take a minute the first time.</p>}
         {published && (
           <div className="banner ok" role="status" data-testid="published">
             Published version {published.version} ({published.target}){published.revision ? ` from revision ${published.revision}` : ''}.{' '}
-            <button className="link" onClick={() => setDeployFor(published.version)}>
+            <button className="link" onClick={() => setDeployFor(published.version)} disabled={!!blocked} {...because}>
               Deploy it…
             </button>
           </div>
@@ -222,6 +246,8 @@ export function PublishPanel(props: Props) {
             onLogs={() => setLogsFor(logsFor === d.id ? null : d.id)}
             logsOpen={logsFor === d.id}
             onStopped={loadDeployments}
+            blocked={blocked}
+            requireKey={!!access?.require_key}
           />
         ))}
       </section>
@@ -246,7 +272,7 @@ export function PublishPanel(props: Props) {
                     </td>
                     <td className="actions">
                       {live ? <span className="pill st-running">deployed</span> : null}
-                      <button className="small" onClick={() => setDeployFor(v.version)}>
+                      <button className="small" onClick={() => setDeployFor(v.version)} disabled={!!blocked} {...because}>
                         {deployments.length && !live ? 'Deploy this version (rollback)' : 'Deploy…'}
                       </button>
                     </td>
@@ -276,25 +302,18 @@ export function PublishPanel(props: Props) {
   );
 }
 
-function shellQuote(s: string) {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-export function curlFor(method: string, url: string, body?: string): string {
-  let c = `curl -i -X ${method} ${shellQuote(url)}`;
-  if (body && body.trim() && method !== 'GET' && method !== 'HEAD') {
-    let compact = body.trim();
-    try {
-      compact = JSON.stringify(JSON.parse(compact));
-    } catch {
-      /* not JSON: send as written */
-    }
-    c += ` -H 'Content-Type: application/json' -d ${shellQuote(compact)}`;
-  }
-  return c;
-}
-
-function DeploymentCard(props: { d: Deployment; liveURL: string; method: string; body?: string; onLogs: () => void; logsOpen: boolean; onStopped: () => void }) {
+function DeploymentCard(props: {
+  d: Deployment;
+  liveURL: string;
+  method: string;
+  body?: string;
+  onLogs: () => void;
+  logsOpen: boolean;
+  onStopped: () => void;
+  blocked: string;
+  /** Callers need an API key: the example sends the X-API-Key header. */
+  requireKey: boolean;
+}) {
   const { d } = props;
   const [full, setFull] = useState<Deployment | null>(null);
   const [stopping, setStopping] = useState(false);
@@ -317,7 +336,7 @@ function DeploymentCard(props: { d: Deployment; liveURL: string; method: string;
   }, [d.id]);
   const x = full ?? d;
   const url = props.liveURL;
-  const curl = curlFor(props.method, url, props.body);
+  const curl = curlFor(props.method, url, props.body, props.requireKey ? API_KEY_PLACEHOLDER : undefined);
   return (
     <div className="deployment" data-testid="deployment" data-status={x.status}>
       <div className="dep-head">
@@ -330,7 +349,8 @@ function DeploymentCard(props: { d: Deployment; liveURL: string; method: string;
         </button>
         <button
           className="small danger"
-          disabled={stopping}
+          disabled={stopping || !!props.blocked}
+          {...why(props.blocked, 'publish-role-note')}
           onClick={async () => {
             setStopping(true);
             try {
@@ -358,8 +378,14 @@ function DeploymentCard(props: { d: Deployment; liveURL: string; method: string;
             {curl}
           </pre>
           <CopyButton text={curl} label="Copy curl" />
+          {props.requireKey && (
+            <p className="hint" data-testid="key-required">
+              Callers need an API key in the X-API-Key header; make one in the Access tab.
+            </p>
+          )}
         </div>
       )}
+      <DeploymentConfig d={x} />
       {x.scaling && (
         <p className="muted small-text">
           scaling {x.scaling.min ?? 1}–{x.scaling.max ?? 1} instances
@@ -391,6 +417,56 @@ function DeploymentCard(props: { d: Deployment; liveURL: string; method: string;
       )}
       {props.logsOpen && <LogsView id={d.id} />}
     </div>
+  );
+}
+
+/** What a deployment runs with: variables as they are, secrets and datasources by name only, the egress allow-list. */
+function DeploymentConfig({ d }: { d: Deployment }) {
+  const env = Object.entries(d.env ?? {});
+  const secrets = Object.keys(d.secrets ?? {});
+  const ds = Object.keys(d.datasources ?? {});
+  const allow = d.egress?.allow ?? [];
+  return (
+    <dl className="dep-config" data-testid="deployment-config">
+      {env.length > 0 && (
+        <>
+          <dt>Variables</dt>
+          <dd data-testid="dep-env">
+            {env.map(([k, v]) => (
+              <code key={k}>
+                {k}={v}
+              </code>
+            ))}
+          </dd>
+        </>
+      )}
+      {secrets.length > 0 && (
+        <>
+          <dt>Secrets</dt>
+          <dd data-testid="dep-secrets">
+            {secrets.map((k) => (
+              <span key={k} className="set-name">
+                <code>{k}</code>: set
+              </span>
+            ))}
+          </dd>
+        </>
+      )}
+      {ds.length > 0 && (
+        <>
+          <dt>Datasources</dt>
+          <dd data-testid="dep-datasources">
+            {ds.map((k) => (
+              <span key={k} className="set-name">
+                <code>{k}</code>: set
+              </span>
+            ))}
+          </dd>
+        </>
+      )}
+      <dt>Internal addresses</dt>
+      <dd data-testid="dep-egress">{allow.length ? allow.map((a) => <code key={a}>{a}</code>) : <span className="muted">none (public addresses only)</span>}</dd>
+    </dl>
   );
 }
 
@@ -534,7 +610,13 @@ function DeployDialog(props: {
   const [version, setVersion] = useState(props.initialVersion);
   const [target, setTarget] = useState(cur?.target ?? 'local');
   const [env, setEnv] = useState<Pair[]>(objectToPairs(cur?.env));
-  const [ds, setDs] = useState<Pair[]>(objectToPairs(cur?.datasources));
+  // Secrets and datasource URLs never come back from the server: the names
+  // the current deployment has are offered again, the values are typed again.
+  const setSecrets = Object.keys(cur?.secrets ?? {});
+  const setDatasources = Object.keys(cur?.datasources ?? {});
+  const [secrets, setSecretPairs] = useState<Pair[]>(setSecrets.map((key) => ({ key, value: '' })));
+  const [ds, setDs] = useState<Pair[]>(setDatasources.map((key) => ({ key, value: '' })));
+  const [allow, setAllow] = useState<string[]>(cur?.egress?.allow ?? []);
   const [min, setMin] = useState(String(cur?.scaling?.min ?? 1));
   const [max, setMax] = useState(String(cur?.scaling?.max ?? 1));
   const [deadline, setDeadline] = useState(cur?.deadline ?? '30s');
@@ -546,6 +628,16 @@ function DeployDialog(props: {
   const maxN = Number(max);
   const scaleBad = !Number.isInteger(minN) || !Number.isInteger(maxN) || minN < 0 || maxN < 1 || minN > maxN;
   const deadlineBad = !/^\d+(\.\d+)?(ms|s|m|h)$/.test(deadline.trim());
+  const varsProblem = variablesProblem(
+    env.map((p) => p.key),
+    secrets.map((p) => p.key),
+  );
+  const allowProblem = allowListProblem(allow);
+  // Named but left empty: not sent, so the new deployment goes without them.
+  const unfilled = [
+    ...secrets.filter((p) => p.key.trim() && !p.value).map((p) => `${p.key.trim()} (secret)`),
+    ...ds.filter((p) => p.key.trim() && !p.value).map((p) => `${p.key.trim()} (datasource)`),
+  ];
   const submit = async () => {
     setBusy(true);
     setError('');
@@ -554,9 +646,11 @@ function DeployDialog(props: {
         version,
         target,
         env: pairsToObject(env),
-        datasources: pairsToObject(ds),
+        secrets: filledPairs(secrets),
+        datasources: filledPairs(ds),
         scaling: { min: minN, max: maxN },
         deadline: deadline.trim(),
+        egress: { allow: cleanAllowList(allow) },
       });
       toast(`Deploying v${version}`);
       props.onDeployed(d);
@@ -575,7 +669,7 @@ function DeployDialog(props: {
       footer={
         <>
           <button onClick={props.onClose}>Cancel</button>
-          <button className="primary" disabled={busy || scaleBad || deadlineBad} onClick={submit} data-testid="deploy-submit">
+          <button className="primary" disabled={busy || scaleBad || deadlineBad || !!varsProblem || !!allowProblem} onClick={submit} data-testid="deploy-submit">
             {busy ? (
               <>
                 <Spinner /> Deploying… {elapsed.toFixed(1)} s
@@ -629,11 +723,61 @@ function DeployDialog(props: {
         {scaleBad && <div className="hint error-text">Instances: whole numbers, max at least 1 and not below min.</div>}
         {deadlineBad && <div className="hint error-text">Deadline: a duration such as 500ms, 30s or 2m.</div>}
         <h4>Environment variables</h4>
-        <p className="hint">Expressions read them as env.NAME; code.js as env.NAME.</p>
+        <p className="hint">Expressions read them as env.NAME; code.js as env.NAME. Shown back as they are: put keys and passwords under Secrets.</p>
         <PairsEditor label="Variable" pairs={env} keyPlaceholder="NAME" onChange={setEnv} secret={false} />
+        <h4>Secrets</h4>
+        <p className="hint">Read as env.NAME too, but sealed on the server, never shown again, and replaced by [redacted] in logs and errors.</p>
+        {cur && setSecrets.length + setDatasources.length > 0 && (
+          <div className="banner info" data-testid="secrets-set">
+            The running deployment (v{cur.version}) has{' '}
+            {[...setSecrets, ...setDatasources.map((n) => `datasource ${n}`)].map((n, i) => (
+              <span key={n} className="set-name">
+                {i > 0 ? ', ' : ''}
+                <code>{n}</code>: set (enter a value to replace it)
+              </span>
+            ))}
+            . The server never gives secrets or datasource URLs back, so a deploy sends only what is entered here: enter each of them again, or the new deployment goes
+            without it.
+          </div>
+        )}
+        {!cur && <p className="hint">Secrets and datasource URLs are entered on each deploy: the server never gives them back.</p>}
+        <PairsEditor
+          label="Secret"
+          pairs={secrets}
+          keyPlaceholder="NAME"
+          valuePlaceholder="value"
+          placeholderFor={(p) => (setSecrets.includes(p.key.trim()) ? 'set; enter the value again' : undefined)}
+          onChange={setSecretPairs}
+          secret
+        />
+        {varsProblem && <div className="hint error-text">{varsProblem}</div>}
         <h4>Datasources</h4>
-        <p className="hint">Names used by db.query nodes, each with its connection URL.</p>
-        <PairsEditor label="Datasource" pairs={ds} keyPlaceholder="main" valuePlaceholder="postgres://user:pass@host/db" onChange={setDs} />
+        <p className="hint">Names used by db.query nodes, each with its connection URL (a secret, like the ones above).</p>
+        <PairsEditor
+          label="Datasource"
+          pairs={ds}
+          keyPlaceholder="main"
+          valuePlaceholder="postgres://user:pass@host/db"
+          placeholderFor={(p) => (setDatasources.includes(p.key.trim()) ? 'set; enter the URL again' : undefined)}
+          onChange={setDs}
+          secret
+        />
+        {unfilled.length > 0 && (
+          <div className="banner warn" data-testid="unfilled-secrets">
+            No value entered for {unfilled.join(', ')}: the new deployment will not have {unfilled.length === 1 ? 'it' : 'them'}.
+          </div>
+        )}
+        <h4>Allowed internal addresses</h4>
+        <EgressHint what="this deployment" />
+        <ListEditor
+          label="Allowed address"
+          addLabel="address"
+          items={allow}
+          placeholder="10.1.2.0/24, billing.internal:8443"
+          problem={allowEntryProblem}
+          onChange={setAllow}
+          testId="deploy-egress"
+        />
         {props.liveURL && (
           <p className="hint">
             It will answer at <code>{props.liveURL}</code>.

@@ -1,14 +1,19 @@
 // Compose a request, keep named samples (localStorage), run the current
 // document through POST /flows/{name}/test and show the response and trace.
+// The environment of test runs (variables, datasources, the egress
+// allow-list) is kept per flow in localStorage; secret variables in
+// sessionStorage only, so they go with the tab.
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError, api } from '../api';
 import type { FlowDoc, Problem, TestRequest, TestResult } from '../types';
-import { JsonView, PairsEditor, Spinner, pairsToObject, type Pair } from '../ui';
+import { JsonView, ListEditor, PairsEditor, Spinner, pairsToObject, type Pair } from '../ui';
+import { allowEntryProblem, allowListProblem, cleanAllowList, hasAllowEntry, refusedAddress, variablesProblem } from '../endpoint';
 import { CodeEditor } from '../cm/CodeEditor';
 import { languageFor } from '../cm/langs';
 import { ProblemList } from './ProblemsPanel';
 import { isError } from '../problems';
 import { cleanDoc } from '../flow';
+import { RoleNote, why } from '../shell';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
@@ -27,31 +32,80 @@ interface Sample extends Draft {
 export interface TestEnv {
   env: Pair[];
   datasources: Pair[];
+  /** Internal addresses test runs' http.request nodes may call (the egress allow-list). */
+  egress: string[];
+  /** Secret variables: env.NAME as well, but kept in sessionStorage only. */
+  secrets: Pair[];
 }
 
 const samplesKey = (flow: string) => `flowline.samples.${flow}`;
 const draftKey = (flow: string) => `flowline.draft.${flow}`;
 const envKey = (flow: string) => `flowline.testenv.${flow}`;
+const secretsKey = (flow: string) => `flowline.testsecrets.${flow}`;
 
-function load<T>(key: string, fallback: T): T {
+function load<T>(key: string, fallback: T, storage: Storage = localStorage): T {
   try {
-    const s = localStorage.getItem(key);
+    const s = storage.getItem(key);
     return s ? (JSON.parse(s) as T) : fallback;
   } catch {
     return fallback;
   }
 }
 
-function save(key: string, v: unknown) {
+function save(key: string, v: unknown, storage: Storage = localStorage) {
   try {
-    localStorage.setItem(key, JSON.stringify(v));
+    storage.setItem(key, JSON.stringify(v));
   } catch {
     /* storage full or disabled: samples are a convenience */
   }
 }
 
+const pairList = (x: unknown): Pair[] => (Array.isArray(x) ? x.filter((p): p is Pair => !!p && typeof p.key === 'string' && typeof p.value === 'string') : []);
+
 export function loadTestEnv(flow: string): TestEnv {
-  return load<TestEnv>(envKey(flow), { env: [], datasources: [] });
+  const kept = load<Partial<TestEnv>>(envKey(flow), {});
+  return {
+    env: pairList(kept.env),
+    datasources: pairList(kept.datasources),
+    egress: Array.isArray(kept.egress) ? kept.egress.filter((e): e is string => typeof e === 'string') : [],
+    secrets: pairList(load<unknown>(secretsKey(flow), [], sessionStorage)),
+  };
+}
+
+/** Keeps the test environment: secrets in sessionStorage, never in localStorage; the rest in localStorage. */
+export function saveTestEnv(flow: string, e: TestEnv) {
+  save(envKey(flow), { env: e.env, datasources: e.datasources, egress: e.egress });
+  save(secretsKey(flow), e.secrets, sessionStorage);
+}
+
+/** What keeps a test run from being sent with this environment, or ''. */
+export function testEnvProblem(e: TestEnv): string {
+  return variablesProblem(
+    e.env.map((p) => p.key),
+    e.secrets.map((p) => p.key),
+  ) || allowListProblem(e.egress);
+}
+
+/**
+ * Under a node's error from the egress policy: a button that adds the
+ * refused address to the test runs' allow-list (or says it is there).
+ */
+export function AllowForTests(props: { error?: string; allowed: string[]; onAllow?: (addr: string) => void }) {
+  const addr = refusedAddress(props.error);
+  if (!addr || !props.onAllow) return null;
+  if (hasAllowEntry(props.allowed, addr))
+    return (
+      <div className="allow-action muted small-text" data-testid="egress-allowed">
+        {addr} is allowed for test runs now; run the test again.
+      </div>
+    );
+  return (
+    <div className="allow-action">
+      <button className="small" onClick={() => props.onAllow!(addr)} data-testid="egress-allow" title="Adds it to the allowed internal addresses of test runs (Test tab, Environment)">
+        Allow {addr} for test runs
+      </button>
+    </div>
+  );
 }
 
 interface Props {
@@ -63,9 +117,15 @@ interface Props {
   onPickNode: (id: string) => void;
   onProblems: (p: Problem[]) => void;
   onPickProblem: (p: Problem) => void;
+  /** The environment of test runs; the editor keeps it (a node's result can add an allowed address). */
+  env: TestEnv;
   onEnvChange: (env: TestEnv) => void;
+  /** Adds an address the egress policy refused to the test runs' allow-list. */
+  onAllowEgress: (addr: string) => void;
   draft: Draft;
   setDraft: (d: Draft) => void;
+  /** Why this user may not run tests (a viewer), or ''. */
+  blocked?: string;
 }
 
 export function initialDraft(flow: string, route: { method: string; path: string }): Draft {
@@ -93,9 +153,9 @@ export function buildRequest(d: Draft): { req: TestRequest; note?: string } {
 }
 
 export function TestPanel(props: Props) {
-  const { flowName, draft, setDraft } = props;
+  const { flowName, draft, setDraft, env } = props;
+  const setEnv = props.onEnvChange;
   const [samples, setSamples] = useState<Sample[]>(() => load(samplesKey(flowName), []));
-  const [env, setEnv] = useState<TestEnv>(() => loadTestEnv(flowName));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const [problems, setProblems] = useState<Problem[]>([]);
@@ -103,18 +163,23 @@ export function TestPanel(props: Props) {
   const built = useMemo(() => buildRequest(draft), [draft]);
 
   useEffect(() => save(draftKey(flowName), draft), [flowName, draft]);
-  useEffect(() => {
-    save(envKey(flowName), env);
-    props.onEnvChange(env);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [flowName, env]);
+  const envProblem = testEnvProblem(env);
 
   const run = async () => {
+    setProblems([]);
+    if (envProblem) {
+      setError(`Fix the environment for test runs first: ${envProblem}`);
+      return;
+    }
     setBusy(true);
     setError('');
-    setProblems([]);
     try {
-      const r = await api.test(flowName, built.req, cleanDoc(props.getDoc()), pairsToObject(env.env), pairsToObject(env.datasources));
+      const r = await api.test(flowName, built.req, cleanDoc(props.getDoc()), {
+        env: pairsToObject(env.env),
+        secrets: pairsToObject(env.secrets),
+        datasources: pairsToObject(env.datasources),
+        egress: { allow: cleanAllowList(env.egress) },
+      });
       props.onResult(r);
     } catch (e) {
       const err = e as ApiError;
@@ -178,10 +243,11 @@ export function TestPanel(props: Props) {
           ))}
         </select>
         <input aria-label="Request path" value={draft.path} onChange={(e) => setDraft({ ...draft, path: e.target.value })} spellCheck={false} />
-        <button className="primary" onClick={run} disabled={busy} data-testid="run-test">
+        <button className="primary" onClick={run} disabled={busy || !!props.blocked} data-testid="run-test" {...why(props.blocked ?? '', 'test-role-note')}>
           {busy ? <Spinner /> : '▶'} Run
         </button>
       </div>
+      <RoleNote reason={props.blocked ? `Test runs need the editor role. ${props.blocked}` : ''} id="test-role-note" testId="test-blocked" />
       {(props.route.method !== draft.method || (!props.route.path.includes(':') && props.route.path !== draft.path.split('?')[0])) && (
         <button className="link small-text" onClick={() => setDraft({ ...draft, path: props.route.path, method: props.route.method })}>
           use the trigger's {props.route.method} {props.route.path}
@@ -203,11 +269,28 @@ export function TestPanel(props: Props) {
         <CodeEditor code value={draft.body} onChange={(body) => setDraft({ ...draft, body })} extensions={languageFor('json')} ariaLabel="Request body" testId="test-body" />
         {built.note && <div className="hint">{built.note}</div>}
       </div>
-      <details>
-        <summary>Environment for test runs ({env.env.length + env.datasources.length})</summary>
-        <p className="hint">Variables (env.NAME) and datasources (name → URL) used by test runs only.</p>
+      <details className="test-env" data-testid="test-env">
+        <summary>Environment for test runs ({env.env.length + env.secrets.length + env.datasources.length + env.egress.length})</summary>
+        <p className="hint">Variables (env.NAME), datasources (name → URL) and allowed addresses used by test runs only.</p>
+        <h4>Variables</h4>
         <PairsEditor label="Variable" pairs={env.env} keyPlaceholder="NAME" onChange={(e) => setEnv({ ...env, env: e })} />
+        <h4>Secret variables</h4>
+        <p className="hint">Read as env.NAME too. Kept in this browser tab only (sessionStorage), and shown as [redacted] in the run's response, spans and logs.</p>
+        <PairsEditor label="Secret" pairs={env.secrets} keyPlaceholder="NAME" onChange={(x) => setEnv({ ...env, secrets: x })} secret />
+        <h4>Datasources</h4>
         <PairsEditor label="Datasource" pairs={env.datasources} keyPlaceholder="main" valuePlaceholder="postgres://…" onChange={(d) => setEnv({ ...env, datasources: d })} />
+        <h4>Allowed internal addresses</h4>
+        <EgressHint what="test runs" />
+        <ListEditor
+          label="Allowed address"
+          addLabel="address"
+          items={env.egress}
+          placeholder="10.1.2.0/24, billing.internal:8443"
+          problem={allowEntryProblem}
+          onChange={(egress) => setEnv({ ...env, egress })}
+          testId="test-egress"
+        />
+        {envProblem && <div className="hint error-text">{envProblem}</div>}
       </details>
       {error && (
         <div className="banner error" role="alert">
@@ -252,6 +335,7 @@ export function TestPanel(props: Props) {
                   <span className="muted">{s.duration_ms ?? 0} ms</span>
                 </button>
                 {s.error && <div className="span-error">{s.error}</div>}
+                <AllowForTests error={s.error} allowed={env.egress} onAllow={props.onAllowEgress} />
               </li>
             ))}
           </ol>
@@ -274,3 +358,13 @@ export function TestPanel(props: Props) {
   );
 }
 
+
+/** What the egress allow-list is for, beside each editor of one. */
+export function EgressHint({ what }: { what: string }) {
+  return (
+    <p className="hint">
+      The http.request nodes of {what} reach public addresses only: loopback, private, link-local and cloud metadata addresses are refused. List the internal ones they may
+      call: a CIDR (10.1.2.0/24), an IP address or a host name, each but a CIDR with an optional :port (127.0.0.1:9000, billing.internal:8443, [fd00::1]:8443).
+    </p>
+  );
+}

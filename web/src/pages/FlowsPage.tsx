@@ -7,6 +7,8 @@ import { isError } from '../problems';
 import { flowHref, navigate } from '../router';
 import { Modal, toast, timeAgo } from '../ui';
 import { useCatalog } from '../App';
+import { editBlockReason, useUser } from '../auth';
+import { AppHeader, RoleNote, why } from '../shell';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -19,6 +21,9 @@ type Dialog =
 
 export function FlowsPage() {
   const { info } = useCatalog();
+  // A viewer reads and exports; the buttons that change flows stay visible, disabled, with the reason.
+  const blocked = editBlockReason(useUser());
+  const because = why(blocked, 'flows-role-note');
   const [flows, setFlows] = useState<FlowSummary[] | null>(null);
   const [error, setError] = useState('');
   const [dialog, setDialog] = useState<Dialog | null>(null);
@@ -84,19 +89,15 @@ export function FlowsPage() {
 
   return (
     <div className="page flows-page">
-      <header className="topbar">
-        <div className="brand">
-          <span className="logo" aria-hidden="true" /> Flowline
-        </div>
-        <div className="spacer" />
-        {info && <span className="muted small-text">server {info.version} · gateway {info.gateway_url}</span>}
-      </header>
+      <AppHeader active="flows">{info && <span className="muted small-text">server {info.version} · gateway {info.gateway_url}</span>}</AppHeader>
       <main className="flows-main">
         <div className="flows-head">
           <h1>Flows</h1>
           <input className="search" placeholder="Filter flows" aria-label="Filter flows" value={filter} onChange={(e) => setFilter(e.target.value)} />
           <div className="spacer" />
-          <button onClick={() => fileInput.current?.click()}>Import…</button>
+          <button onClick={() => fileInput.current?.click()} disabled={!!blocked} {...because}>
+            Import…
+          </button>
           <input
             ref={fileInput}
             type="file"
@@ -109,10 +110,11 @@ export function FlowsPage() {
               if (f) void onFile(f);
             }}
           />
-          <button className="primary" onClick={() => setDialog({ kind: 'create' })}>
+          <button className="primary" onClick={() => setDialog({ kind: 'create' })} disabled={!!blocked} {...because}>
             New flow
           </button>
         </div>
+        <RoleNote reason={blocked} id="flows-role-note" />
         {error && (
           <div className="banner error" role="alert">
             {error} <button onClick={load}>Retry</button>
@@ -122,7 +124,7 @@ export function FlowsPage() {
         {flows && flows.length === 0 && (
           <div className="empty">
             <p>No flows yet. A flow is one HTTP endpoint, drawn as a graph of nodes.</p>
-            <button className="primary" onClick={() => setDialog({ kind: 'create' })}>
+            <button className="primary" onClick={() => setDialog({ kind: 'create' })} disabled={!!blocked} {...because}>
               Create your first flow
             </button>
           </div>
@@ -167,16 +169,16 @@ export function FlowsPage() {
                     <button className="small" onClick={() => void navigate(flowHref(f.name))}>
                       Open
                     </button>
-                    <button className="small" onClick={() => setDialog({ kind: 'rename', flow: f })}>
+                    <button className="small" onClick={() => setDialog({ kind: 'rename', flow: f })} disabled={!!blocked} {...because}>
                       Rename
                     </button>
-                    <button className="small" onClick={() => setDialog({ kind: 'duplicate', flow: f })}>
+                    <button className="small" onClick={() => setDialog({ kind: 'duplicate', flow: f })} disabled={!!blocked} {...because}>
                       Duplicate
                     </button>
                     <button className="small" onClick={() => void exportFlow(f.name)}>
                       Export
                     </button>
-                    <button className="small danger" onClick={() => setDialog({ kind: 'delete', flow: f })}>
+                    <button className="small danger" onClick={() => setDialog({ kind: 'delete', flow: f })} disabled={!!blocked} {...because}>
                       Delete
                     </button>
                   </td>
