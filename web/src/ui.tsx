@@ -1,6 +1,6 @@
 // Small shared pieces: modal dialogs, key/value pair editors, spinners,
 // toasts, clipboard.
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 
 export function Modal(props: { title: string; onClose?: () => void; children: ReactNode; footer?: ReactNode; wide?: boolean; testId?: string }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -279,4 +279,26 @@ export function timeAgo(iso?: string): string {
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 86400) return `${Math.round(s / 3600)} h ago`;
   return new Date(t).toLocaleDateString();
+}
+
+/**
+ * useAction runs a form's or dialog's action: busy while it runs (so its
+ * button can be disabled), and the message of its last failure, cleared
+ * when it runs again. describe turns a failure into the words shown.
+ */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const run = useCallback(async (action: () => Promise<void>, describe: (e: Error & { status?: number }) => string = (e) => e.message) => {
+    setBusy(true);
+    setError('');
+    try {
+      await action();
+    } catch (e) {
+      setError(describe(e as Error & { status?: number }));
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, setError, run };
 }

@@ -3,9 +3,9 @@
 // made) and the browser origins CORS allows. Changes reach the gateway at
 // once, for every deployment of the flow. Viewers see it read-only.
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, api } from '../api';
+import { api } from '../api';
 import type { EndpointAccess, FlowKey, Info, NewFlowKey } from '../types';
-import { CopyButton, ListEditor, Modal, Spinner, timeAgo, toast } from '../ui';
+import { CopyButton, ListEditor, Modal, Spinner, timeAgo, toast, useAction } from '../ui';
 import { cleanOrigins, curlFor, originProblem, rateLabel, rateProblem } from '../endpoint';
 import { RoleNote, why } from '../shell';
 
@@ -232,24 +232,17 @@ export function AccessPanel(props: Props) {
 function CreateKey({ flowName, blocked, onCreated }: { flowName: string; blocked: string; onCreated: (k: NewFlowKey) => void }) {
   const [name, setName] = useState('');
   const [rate, setRate] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, run } = useAction();
   const badRate = rateProblem(rate);
   const ok = name.trim().length > 0 && name.trim().length <= 100 && !badRate;
   const submit = async () => {
     if (!ok || busy || blocked) return;
-    setBusy(true);
-    setError('');
-    try {
+    await run(async () => {
       const k = await api.createKey(flowName, { name: name.trim(), rate_per_minute: Number(rate.trim() || '0') });
       setName('');
       setRate('');
       onCreated(k);
-    } catch (e) {
-      setError((e as ApiError).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form
@@ -325,19 +318,13 @@ function CreatedKeyDialog({ k, method, url, body, onClose }: { k: NewFlowKey; me
 
 function RevokeKeyDialog(props: { flowName: string; k: FlowKey; requireKey: boolean; onClose: () => void; onDone: () => void }) {
   const { k } = props;
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-  const revoke = async () => {
-    setBusy(true);
-    try {
+  const { busy, error, run } = useAction();
+  const revoke = () =>
+    run(async () => {
       await api.deleteKey(props.flowName, k.id);
       toast(`Revoked ${k.name}`);
       props.onDone();
-    } catch (e) {
-      setError((e as Error).message);
-      setBusy(false);
-    }
-  };
+    });
   return (
     <Modal
       title={`Revoke “${k.name}”?`}

@@ -2,11 +2,11 @@
 // role. The secret is shown once, when the token is made; the server keeps
 // only its hash. Admins may list and revoke everyone's.
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, api } from '../api';
+import { api } from '../api';
 import { isAdmin, useUser } from '../auth';
 import type { ApiToken, NewApiToken } from '../types';
 import { AppHeader } from '../shell';
-import { CopyButton, Modal, Spinner, timeAgo, toast } from '../ui';
+import { CopyButton, Modal, Spinner, timeAgo, toast, useAction } from '../ui';
 
 export function TokensPage() {
   const user = useUser();
@@ -117,22 +117,15 @@ export function TokensPage() {
 
 function CreateToken({ onCreated }: { onCreated: (t: NewApiToken) => void }) {
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, run } = useAction();
   const ok = name.trim().length > 0 && name.trim().length <= 100;
   const submit = async () => {
     if (!ok || busy) return;
-    setBusy(true);
-    setError('');
-    try {
+    await run(async () => {
       const t = await api.createToken(name.trim());
       setName('');
       onCreated(t);
-    } catch (e) {
-      setError((e as ApiError).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form
@@ -199,19 +192,13 @@ function CreatedDialog({ token, onClose }: { token: NewApiToken; onClose: () => 
 }
 
 function RevokeDialog({ token, all, onClose, onDone }: { token: ApiToken; all: boolean; onClose: () => void; onDone: () => void }) {
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-  const revoke = async () => {
-    setBusy(true);
-    try {
+  const { busy, error, run } = useAction();
+  const revoke = () =>
+    run(async () => {
       await api.deleteToken(token.id, all);
       toast(`Revoked ${token.name}`);
       onDone();
-    } catch (e) {
-      setError((e as Error).message);
-      setBusy(false);
-    }
-  };
+    });
   return (
     <Modal
       title={`Revoke “${token.name}”?`}

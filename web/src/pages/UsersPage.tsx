@@ -7,7 +7,7 @@ import { ApiError, api } from '../api';
 import { MIN_PASSWORD, ROLES, isAdmin, passwordProblem, randomPassword, roleLabel, useUser } from '../auth';
 import type { User } from '../types';
 import { AppHeader } from '../shell';
-import { CopyButton, Modal, Spinner, timeAgo, toast } from '../ui';
+import { CopyButton, Modal, Spinner, timeAgo, toast, useAction } from '../ui';
 
 const USER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
@@ -217,23 +217,19 @@ function AddUserDialog(props: { taken: Set<string>; onClose: () => void; onDone:
   const [name, setName] = useState('');
   const [role, setRole] = useState('viewer');
   const [password, setPassword] = useState(() => randomPassword());
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const nameBad = name && !USER_NAME_RE.test(name) ? 'Use 1-64 letters, digits and . _ @ -, starting with a letter or digit.' : name && props.taken.has(name) ? `There is a user named “${name}” already.` : '';
   const ok = !!name && !nameBad && !passwordProblem(password) && !busy;
   const submit = async () => {
     if (!ok) return;
-    setBusy(true);
-    setError('');
-    try {
-      const u = await api.createUser({ name, role, password });
-      props.onDone(u);
-      props.onClose();
-    } catch (e) {
-      const err = e as ApiError;
-      setError(err.status === 409 ? `There is a user named “${name}” already.` : err.message);
-      setBusy(false);
-    }
+    await run(
+      async () => {
+        const u = await api.createUser({ name, role, password });
+        props.onDone(u);
+        props.onClose();
+      },
+      (e) => (e.status === 409 ? `There is a user named “${name}” already.` : e.message),
+    );
   };
   return (
     <Modal
@@ -286,22 +282,16 @@ function AddUserDialog(props: { taken: Set<string>; onClose: () => void; onDone:
 
 function ResetDialog(props: { user: User; onClose: () => void; onDone: (u: User) => void }) {
   const [password, setPassword] = useState(() => randomPassword());
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const ok = !passwordProblem(password) && !busy;
   const submit = async () => {
     if (!ok) return;
-    setBusy(true);
-    setError('');
-    try {
+    await run(async () => {
       const u = await api.updateUser(props.user.name, { password });
       props.onDone(u);
       toast(`${props.user.name}'s password was reset`);
       props.onClose();
-    } catch (e) {
-      setError((e as Error).message);
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal
@@ -337,18 +327,12 @@ function ResetDialog(props: { user: User; onClose: () => void; onDone: (u: User)
 }
 
 function DeleteUserDialog(props: { user: User; onClose: () => void; onDone: () => void }) {
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-  const del = async () => {
-    setBusy(true);
-    try {
+  const { busy, error, run } = useAction();
+  const del = () =>
+    run(async () => {
       await api.deleteUser(props.user.name);
       props.onDone();
-    } catch (e) {
-      setError((e as Error).message);
-      setBusy(false);
-    }
-  };
+    });
   return (
     <Modal
       title={`Delete ${props.user.name}?`}
