@@ -110,8 +110,8 @@ func (a accessAPI) createKey(c *gin.Context) {
 		return
 	}
 	name := c.Param("name")
-	secret := flowKeyPrefix + newSecret(32)
-	k := &store.FlowKey{Name: req.Name, KeyHash: gateway.HashKey(secret), Prefix: secret[:len(flowKeyPrefix)+6], RatePerMinute: req.RatePerMinute}
+	secret, hash, shown := mintKey(flowKeyPrefix)
+	k := &store.FlowKey{Name: req.Name, KeyHash: hash, Prefix: shown, RatePerMinute: req.RatePerMinute}
 	if err := a.store.CreateFlowKey(c, name, k); err != nil {
 		fail(c, err)
 		return

@@ -3,10 +3,8 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/time/rate"
 
+	"github.com/flowline/flowline/server/gateway"
 	"github.com/flowline/flowline/store"
 )
 
@@ -213,11 +212,17 @@ func newSecret(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// hashSecret is how session and token secrets are kept: their SHA-256,
-// enough for random secrets of 256 bits.
-func hashSecret(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
+// hashSecret is how session, token and endpoint-key secrets are kept:
+// the gateway's own key hash (SHA-256), enough for random secrets of 256
+// bits, so that the gateway finds the keys the API stores.
+var hashSecret = gateway.HashKey
+
+// mintKey makes a secret for scripts: prefix (which tells what it opens)
+// and 256 random bits. It returns the secret, shown once, its hash, which
+// is kept, and its first characters, to tell it apart in listings.
+func mintKey(prefix string) (secret, hash, shown string) {
+	secret = prefix + newSecret(32)
+	return secret, hashSecret(secret), secret[:len(prefix)+6]
 }
 
 // hashPassword checks a new password's length and hashes it.

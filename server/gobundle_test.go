@@ -136,23 +136,31 @@ func TestPublishGoStream(t *testing.T) {
 	}
 }
 
+type bundleTarget struct {
+	Name      string `json:"name"`
+	Available bool   `json:"available"`
+	Reason    string `json:"reason"`
+}
+
+// bundleTargets is what /api/v1/info says of the publish targets.
+func (ts *testServer) bundleTargets() []bundleTarget {
+	var info struct {
+		BundleTargets []bundleTarget `json:"bundle_targets"`
+	}
+	ts.must(200, "GET", "/api/v1/info", nil, &info)
+	return info.BundleTargets
+}
+
 // TestPublishGoWithoutToolchain refuses target go clearly when there is no
 // go command: /info says so before anyone publishes, and a publish is a
 // 422 that names what is missing, as JSON and as a stream.
 func TestPublishGoWithoutToolchain(t *testing.T) {
 	ts := startWith(t, func(c *server.Config) { c.GoCommand = filepath.Join(t.TempDir(), "no-such-go") })
 	ts.must(201, "POST", "/api/v1/flows", helloGoFlow, nil)
-	var info struct {
-		BundleTargets []struct {
-			Name      string `json:"name"`
-			Available bool   `json:"available"`
-			Reason    string `json:"reason"`
-		} `json:"bundle_targets"`
-	}
-	ts.must(200, "GET", "/api/v1/info", nil, &info)
-	if len(info.BundleTargets) != 2 || !info.BundleTargets[0].Available || info.BundleTargets[1].Name != "go" ||
-		info.BundleTargets[1].Available || !strings.Contains(info.BundleTargets[1].Reason, "not installed") {
-		t.Fatalf("bundle targets %+v, want js available and go not, with why", info.BundleTargets)
+	targets := ts.bundleTargets()
+	if len(targets) != 2 || !targets[0].Available || targets[1].Name != "go" ||
+		targets[1].Available || !strings.Contains(targets[1].Reason, "not installed") {
+		t.Fatalf("bundle targets %+v, want js available and go not, with why", targets)
 	}
 	var e struct {
 		Error string `json:"error"`

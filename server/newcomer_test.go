@@ -34,15 +34,7 @@ func TestNewcomer(t *testing.T) {
 
 	doc := readmeFlow(t)
 	ts.must(201, "POST", "/api/v1/flows", doc, nil)
-	var info struct {
-		BundleTargets []struct {
-			Name      string `json:"name"`
-			Available bool   `json:"available"`
-			Reason    string `json:"reason"`
-		} `json:"bundle_targets"`
-	}
-	ts.must(200, "GET", "/api/v1/info", nil, &info)
-	for _, bt := range info.BundleTargets {
+	for _, bt := range ts.bundleTargets() {
 		if !bt.Available {
 			t.Fatalf("target %s unavailable on a machine with Go: %s", bt.Name, bt.Reason)
 		}

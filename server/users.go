@@ -305,8 +305,8 @@ func (a usersAPI) createToken(c *gin.Context) {
 		fail(c, errStatus(http.StatusBadRequest, "the configured API token cannot make tokens; sign in as a user"))
 		return
 	}
-	secret := tokenPrefix + newSecret(32)
-	tok := &store.APIToken{Name: req.Name, TokenHash: hashSecret(secret), Prefix: secret[:len(tokenPrefix)+6]}
+	secret, hash, shown := mintKey(tokenPrefix)
+	tok := &store.APIToken{Name: req.Name, TokenHash: hash, Prefix: shown}
 	if err := a.store.CreateToken(c, cl.User.Name, tok); err != nil {
 		fail(c, err)
 		return

@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -138,27 +139,7 @@ func (r *Redactor) value(v any) (any, bool) {
 		}
 		return v, false
 	case map[string]any:
-		var out map[string]any
-		for k, x := range t {
-			rk := r.String(k)
-			rx, changed := r.value(x)
-			if out == nil && (changed || rk != k) {
-				out = make(map[string]any, len(t))
-				for k2, x2 := range t { // copy lazily: most values hold no secret
-					out[k2] = x2
-				}
-			}
-			if out != nil {
-				if rk != k {
-					delete(out, k)
-				}
-				out[rk] = rx
-			}
-		}
-		if out == nil {
-			return v, false
-		}
-		return out, true
+		return redactMap(r, t, r.value)
 	case []any:
 		var out []any
 		for i, x := range t {
@@ -175,26 +156,7 @@ func (r *Redactor) value(v any) (any, bool) {
 		}
 		return out, true
 	case map[string]string:
-		var out map[string]string
-		for k, x := range t {
-			rk, rx := r.String(k), r.String(x)
-			if out == nil && (rk != k || rx != x) {
-				out = make(map[string]string, len(t))
-				for k2, x2 := range t {
-					out[k2] = x2
-				}
-			}
-			if out != nil {
-				if rk != k {
-					delete(out, k)
-				}
-				out[rk] = rx
-			}
-		}
-		if out == nil {
-			return v, false
-		}
-		return out, true
+		return redactMap(r, t, func(x string) (string, bool) { rx := r.String(x); return rx, rx != x })
 	case []string:
 		var out []string
 		for i, x := range t {
@@ -222,6 +184,29 @@ func (r *Redactor) value(v any) (any, bool) {
 		return Mask, true
 	}
 	out, _ := r.value(decoded)
+	return out, true
+}
+
+// redactMap redacts m's keys and, with value, its values. It copies m
+// only once something in it changes: most maps hold no secret.
+func redactMap[V any](r *Redactor, m map[string]V, value func(V) (V, bool)) (any, bool) {
+	var out map[string]V
+	for k, x := range m {
+		rk := r.String(k)
+		rx, changed := value(x)
+		if out == nil && (changed || rk != k) {
+			out = maps.Clone(m)
+		}
+		if out != nil {
+			if rk != k {
+				delete(out, k)
+			}
+			out[rk] = rx
+		}
+	}
+	if out == nil {
+		return m, false
+	}
 	return out, true
 }
 
