@@ -22,7 +22,7 @@ build: $(BIN)
 $(BIN): web/dist/index.html $(VENDOR_ZIP) $(GO_SRC)
 	$(GO) build -o $(BIN) ./cmd/flowline
 
-$(VENDOR_ZIP): go.mod go.sum $(shell find runtime flow -name '*.go') codegen/build/vendorgen/main.go
+$(VENDOR_ZIP): go.mod go.sum $(shell find engine flow -name '*.go') codegen/build/vendorgen/main.go
 	$(GO) run ./codegen/build/vendorgen -go "$(GO)" -o $@
 
 web: web/dist/index.html
@@ -39,7 +39,7 @@ test: test-go test-web
 test-go: $(BIN)
 	$(GO) vet ./...
 	FLOWLINE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 25m ./...
-	$(GO) test -count=1 -race -timeout 10m ./runtime/... ./deploy/... ./server/gateway/...
+	$(GO) test -count=1 -race -timeout 10m ./engine/... ./deploy/... ./server/gateway/...
 
 test-web: build
 	cd web && npm test

@@ -10,5 +10,5 @@ import "embed"
 // import. A test checks that it holds every package runtime imports from
 // this module.
 //
-//go:embed go.mod go.sum runtime/*.go runtime/egress/*.go runtime/redact/*.go flow/*.go
+//go:embed go.mod go.sum engine/*.go engine/egress/*.go engine/redact/*.go flow/*.go
 var Source embed.FS

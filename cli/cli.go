@@ -15,7 +15,7 @@ import (
 
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 	"github.com/flowline/flowline/server"
 )
 
@@ -38,7 +38,7 @@ func Run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	case "serve":
 		return serve(args, stderr, getenv)
 	case "host":
-		return runtime.HostMain(stdout, getenv)
+		return engine.HostMain(stdout, getenv)
 	case "validate":
 		return validate(args, stdout, stderr)
 	case "version":

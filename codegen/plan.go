@@ -7,17 +7,17 @@ import (
 	"fmt"
 
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // ManifestFile is the manifest's name in every bundle.
-const ManifestFile = runtime.ManifestFile
+const ManifestFile = engine.ManifestFile
 
 // Plan is a flow laid out for straight-line code.
 type Plan struct {
 	Flow     *flow.Document
 	Steps    []Step // in execution order
-	Manifest runtime.Manifest
+	Manifest engine.Manifest
 }
 
 // Step is one node with what decides whether it runs.
@@ -48,7 +48,7 @@ func NewPlan(d *flow.Document, r *flow.Registry, version int, target string) (*P
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", d.Name, err)
 	}
-	p := &Plan{Flow: d, Manifest: runtime.Manifest{
+	p := &Plan{Flow: d, Manifest: engine.Manifest{
 		Flow: d.Name, Version: version, Target: target, Method: method, Path: path,
 	}}
 	for _, i := range order {
@@ -73,7 +73,7 @@ func NewPlan(d *flow.Document, r *flow.Registry, version int, target string) (*P
 			}
 		}
 		p.Steps = append(p.Steps, st)
-		p.Manifest.Nodes = append(p.Manifest.Nodes, runtime.NodeInfo{ID: n.ID, Type: n.Type, Inputs: inputs})
+		p.Manifest.Nodes = append(p.Manifest.Nodes, engine.NodeInfo{ID: n.ID, Type: n.Type, Inputs: inputs})
 	}
 	return p, nil
 }

@@ -24,8 +24,12 @@ type DynamicPorts interface {
 type Spec struct {
 	Type        string `json:"type"`
 	Title       string `json:"title"`
-	Category    string `json:"category"`
+	Category    string `json:"category"` // a Categories name
 	Description string `json:"description"`
+	// Summary is how the canvas sums a node up in one line: {field}
+	// stands for a config field's value (its default when unset) and
+	// {list.item} for that item field of every entry, joined by commas.
+	Summary string `json:"summary,omitempty"`
 	// Ports are the fixed output ports; DynamicPortsField names the list
 	// field whose items add ports of their own (switch cases).
 	Ports             []string  `json:"ports"`
@@ -100,15 +104,15 @@ func (r *Registry) Lookup(name string) (NodeType, bool) {
 	return t, ok
 }
 
-// Specs lists every type's spec, sorted by category then type.
+// Specs lists every type's spec, in the order of Categories, then by type.
 func (r *Registry) Specs() []Spec {
 	specs := make([]Spec, 0, len(r.types))
 	for _, t := range r.types {
 		specs = append(specs, t.Spec())
 	}
 	sort.Slice(specs, func(i, j int) bool {
-		if specs[i].Category != specs[j].Category {
-			return specs[i].Category < specs[j].Category
+		if ci, cj := categoryRank(specs[i].Category), categoryRank(specs[j].Category); ci != cj {
+			return ci < cj
 		}
 		return specs[i].Type < specs[j].Type
 	})

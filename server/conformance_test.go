@@ -14,9 +14,9 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for setup_sql
 
-	"github.com/flowline/flowline/conformance"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow/nodes"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 	"github.com/flowline/flowline/store/storetest"
 )
 
@@ -179,7 +179,7 @@ func testRun(t *testing.T, ts *testServer, name string, r conformance.Request, e
 		h.Set(k, v)
 	}
 	raw := []byte(out.Response.Body)
-	if !runtime.IsJSONContentType(h.Get("Content-Type")) {
+	if !engine.IsJSONContentType(h.Get("Content-Type")) {
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			raw = []byte(s)

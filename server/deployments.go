@@ -20,7 +20,7 @@ import (
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/runtime/egress"
+	"github.com/flowline/flowline/engine/egress"
 	"github.com/flowline/flowline/server/gateway"
 	"github.com/flowline/flowline/store"
 )
@@ -150,7 +150,7 @@ func setNames(m map[string]string) map[string]string {
 
 // withSecrets checks a test run's variables as a deployment's, and
 // returns them with its secrets among them, and the secret values, which
-// the runtime redacts from all the run shows (runtime.Options.Secrets).
+// the runtime redacts from all the run shows (engine.Options.Secrets).
 func withSecrets(env, secrets map[string]string) (map[string]string, []string, error) {
 	if err := checkVariables(env, secrets); err != nil {
 		return nil, nil, err

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/flowline/flowline/codegen/golang"
-	"github.com/flowline/flowline/conformance"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/server"
 	"github.com/flowline/flowline/store/storetest"

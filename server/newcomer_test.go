@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowline/flowline/conformance"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow/nodes"
 )
 

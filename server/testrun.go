@@ -12,9 +12,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/flowline/flowline/codegen/js"
-	"github.com/flowline/flowline/conformance"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 	"github.com/flowline/flowline/store"
 )
 
@@ -47,8 +47,8 @@ type testResult struct {
 
 type testTrace struct {
 	ID    string            `json:"id"`
-	Spans []runtime.Span    `json:"spans"`
-	Logs  []runtime.LogLine `json:"logs"`
+	Spans []engine.Span    `json:"spans"`
+	Logs  []engine.LogLine `json:"logs"`
 }
 
 // test runs a flow once, with per-node detail, in a process of its own
@@ -56,7 +56,7 @@ type testTrace struct {
 // the same runtime, so a test run and a deployment cannot disagree.
 func (a flowsAPI) test(c *gin.Context) {
 	var req testRequest
-	if err := decodeJSON(c, maxDocument+runtime.DefaultMaxBody, &req); err != nil {
+	if err := decodeJSON(c, maxDocument+engine.DefaultMaxBody, &req); err != nil {
 		fail(c, err)
 		return
 	}
@@ -94,7 +94,7 @@ func (a flowsAPI) test(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	job := &runtime.TestRunJob{Files: files, Env: env, Secrets: secrets, Datasources: req.Datasources, EgressAllow: req.Egress.Allow}
+	job := &engine.TestRunJob{Files: files, Env: env, Secrets: secrets, Datasources: req.Datasources, EgressAllow: req.Egress.Allow}
 	if req.Deadline != "" {
 		if job.Deadline, err = time.ParseDuration(req.Deadline); err != nil || job.Deadline <= 0 {
 			fail(c, errStatus(http.StatusBadRequest, fmt.Sprintf("deadline %q is not a positive duration such as 5s", req.Deadline)))
@@ -113,7 +113,7 @@ func (a flowsAPI) test(c *gin.Context) {
 			return
 		}
 	}
-	job.Request = runtime.TestRunRequest{Method: hreq.Method, Target: hreq.URL.RequestURI(), Header: hreq.Header, Body: body}
+	job.Request = engine.TestRunRequest{Method: hreq.Method, Target: hreq.URL.RequestURI(), Header: hreq.Header, Body: body}
 	res, err := a.s.testRuns.Run(c.Request.Context(), job)
 	if err != nil {
 		fail(c, err)
@@ -124,16 +124,16 @@ func (a flowsAPI) test(c *gin.Context) {
 		Trace:    testTrace{ID: res.TraceID, Spans: res.Spans, Logs: res.Logs},
 	}
 	if out.Trace.Spans == nil {
-		out.Trace.Spans = []runtime.Span{}
+		out.Trace.Spans = []engine.Span{}
 	}
 	if out.Trace.Logs == nil {
-		out.Trace.Logs = []runtime.LogLine{}
+		out.Trace.Logs = []engine.LogLine{}
 	}
 	for k, vs := range res.Header {
 		out.Response.Headers[k] = strings.Join(vs, ", ")
 	}
-	if runtime.IsJSONContentType(res.Header.Get("Content-Type")) {
-		if v, err := runtime.DecodeJSON(res.Body); err == nil {
+	if engine.IsJSONContentType(res.Header.Get("Content-Type")) {
+		if v, err := engine.DecodeJSON(res.Body); err == nil {
 			out.Response.Body = v
 		} else {
 			out.Response.Body = string(res.Body)

@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/flowline/flowline/deploy/local"
-	"github.com/flowline/flowline/runtime"
-	"github.com/flowline/flowline/runtime/redact"
+	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/redact"
 )
 
 // testRunner runs one test-run job away from the control plane.
 type testRunner interface {
-	Run(ctx context.Context, job *runtime.TestRunJob) (*runtime.TestRunResult, error)
+	Run(ctx context.Context, job *engine.TestRunJob) (*engine.TestRunResult, error)
 }
 
 // processRunner runs each test run in a host process of its own, with the
@@ -43,7 +43,7 @@ func newProcessRunner(command, env []string, parallel int) *processRunner {
 // process's start and the bundle's load.
 const testRunGrace = 15 * time.Second
 
-func (p *processRunner) Run(ctx context.Context, job *runtime.TestRunJob) (*runtime.TestRunResult, error) {
+func (p *processRunner) Run(ctx context.Context, job *engine.TestRunJob) (*engine.TestRunResult, error) {
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -53,7 +53,7 @@ func (p *processRunner) Run(ctx context.Context, job *runtime.TestRunJob) (*runt
 
 	deadline := job.Deadline
 	if deadline <= 0 {
-		deadline = runtime.DefaultDeadline
+		deadline = engine.DefaultDeadline
 	}
 	ctx, cancel := context.WithTimeout(ctx, deadline+testRunGrace)
 	defer cancel()
@@ -62,7 +62,7 @@ func (p *processRunner) Run(ctx context.Context, job *runtime.TestRunJob) (*runt
 		return nil, fmt.Errorf("test run: encode job: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, p.command[0], p.command[1:]...)
-	cmd.Env = append(append(local.BaseEnv(), p.env...), runtime.EnvHostMode+"="+runtime.HostModeTestRun)
+	cmd.Env = append(append(local.BaseEnv(), p.env...), engine.EnvHostMode+"="+engine.HostModeTestRun)
 	cmd.Stdin = bytes.NewReader(in)
 	out := &limitedBuffer{max: p.maxResult}
 	errOut := &limitedBuffer{max: 8 << 10, keepTail: true}
@@ -88,7 +88,7 @@ func (p *processRunner) Run(ctx context.Context, job *runtime.TestRunJob) (*runt
 		msg := redact.New(secrets...).String(childFailure(errOut.String(), runErr))
 		return nil, &apiError{Status: http.StatusUnprocessableEntity, Message: "the test run was stopped: " + msg}
 	}
-	var res runtime.TestRunResult
+	var res engine.TestRunResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		return nil, fmt.Errorf("test run: read result: %w", err)
 	}

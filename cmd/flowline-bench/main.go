@@ -26,7 +26,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/flowline/flowline/conformance"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow/nodes"
 	"github.com/flowline/flowline/server"
 	"github.com/flowline/flowline/server/gateway"

@@ -15,11 +15,11 @@ import (
 
 const hello = `package main
 
-import "github.com/flowline/flowline/runtime"
+import "github.com/flowline/flowline/engine"
 
 func main() {
-	runtime.Main(runtime.Manifest{Flow: "t", Version: 1, Target: "go", Method: "GET", Path: "/t"},
-		runtime.ProgramFunc(func(x *runtime.Exec) { x.Trigger("start"); x.Begin("done"); x.Respond(200, nil, "hi") }))
+	engine.Main(engine.Manifest{Flow: "t", Version: 1, Target: "go", Method: "GET", Path: "/t"},
+		engine.ProgramFunc(func(x *engine.Exec) { x.Trigger("start"); x.Begin("done"); x.Respond(200, nil, "hi") }))
 }
 `
 

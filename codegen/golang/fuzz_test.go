@@ -20,12 +20,12 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/flowline/flowline/codegen/flowgen"
+	"github.com/flowline/flowline/internal/flowgen"
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // goTypes are the registered node types with a Go emitter.
@@ -220,7 +220,7 @@ func TestRandomFlowsBuilt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jsFlow, err := runtime.LoadBundle(jsFiles, runtime.Options{})
+			jsFlow, err := engine.LoadBundle(jsFiles, engine.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

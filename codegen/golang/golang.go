@@ -28,7 +28,7 @@ const (
 )
 
 // RuntimePackage is the import path of the runtime generated code uses.
-const RuntimePackage = "github.com/flowline/flowline/runtime"
+const RuntimePackage = "github.com/flowline/flowline/engine"
 
 // Emitter is implemented by node types that compile to this target. It
 // writes the body of the node's function, which computes the node's output
@@ -173,9 +173,9 @@ func (g *generator) writeFunc(w *Writer) {
 	f.line("")
 	f.line("// %s runs node %s (%s).", name, strconv.Quote(n.ID), n.Type)
 	if w.responds {
-		f.line("func %s(x *runtime.Exec) error {", name)
+		f.line("func %s(x *engine.Exec) error {", name)
 	} else {
-		f.line("func %s(x *runtime.Exec) (any, string, error) {", name)
+		f.line("func %s(x *engine.Exec) (any, string, error) {", name)
 	}
 	f.buf.Write(w.body.buf.Bytes())
 	f.line("}")
@@ -289,13 +289,13 @@ func (g *generator) file() []byte {
 	b.line(")")
 	b.line("")
 	b.line("// manifest describes the bundle to the runtime: its route and its nodes.")
-	b.line("var manifest = runtime.Manifest{")
+	b.line("var manifest = engine.Manifest{")
 	b.line("\tFlow: %s,", strconv.Quote(m.Flow))
 	b.line("\tVersion: %d,", m.Version)
 	b.line("\tTarget: %s,", strconv.Quote(m.Target))
 	b.line("\tMethod: %s,", strconv.Quote(m.Method))
 	b.line("\tPath: %s,", strconv.Quote(m.Path))
-	b.line("\tNodes: []runtime.NodeInfo{")
+	b.line("\tNodes: []engine.NodeInfo{")
 	for _, n := range m.Nodes {
 		if len(n.Inputs) == 0 {
 			b.line("\t\t{ID: %s, Type: %s},", strconv.Quote(n.ID), strconv.Quote(n.Type))
@@ -318,18 +318,18 @@ func (g *generator) file() []byte {
 			if e.init != "" {
 				b.line("\t%s = %s", e.name, e.init)
 			} else {
-				b.line("\t%s = runtime.MustCompile(%s)", e.name, strconv.Quote(e.src))
+				b.line("\t%s = engine.MustCompile(%s)", e.name, strconv.Quote(e.src))
 			}
 		}
 		b.line(")")
 	}
 	b.line("")
 	b.line("func main() {")
-	b.line("\truntime.Main(manifest, runtime.ProgramFunc(handle))")
+	b.line("\tengine.Main(manifest, engine.ProgramFunc(handle))")
 	b.line("}")
 	b.line("")
 	b.line("// handle runs one request through the flow.")
-	b.line("func handle(x *runtime.Exec) {")
+	b.line("func handle(x *engine.Exec) {")
 	b.buf.Write(g.handle.buf.Bytes())
 	b.line("}")
 	b.buf.Write(g.funcs.buf.Bytes())
@@ -351,8 +351,8 @@ func safeComment(s string) string {
 }
 
 // Writer writes the body of one node's function. The function has the
-// signature func(x *runtime.Exec) (any, string, error), returning the
-// node's output and port, or, after Responds, func(x *runtime.Exec) error.
+// signature func(x *engine.Exec) (any, string, error), returning the
+// node's output and port, or, after Responds, func(x *engine.Exec) error.
 type Writer struct {
 	g          *generator
 	node       *flow.Node

@@ -21,7 +21,7 @@ import (
 
 	"github.com/flowline/flowline/codegen/build"
 	"github.com/flowline/flowline/codegen/golang"
-	"github.com/flowline/flowline/conformance"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
 )

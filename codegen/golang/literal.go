@@ -8,7 +8,7 @@ import (
 )
 
 // Literal renders v as a Go composite literal for generated code: a struct
-// of the runtime package (runtime.HTTPSpec{Method: "GET"}) with its
+// of the runtime package (engine.HTTPSpec{Method: "GET"}) with its
 // non-zero fields, or a string, number, bool or []byte. Strings go through
 // Quote. Other kinds are refused.
 func Literal(v any) (string, error) {

@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	"github.com/flowline/flowline/codegen/js"
-	"github.com/flowline/flowline/conformance"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // BenchmarkCodeJSFlow serves case 05 (trigger, code.js, response) from its
@@ -43,7 +43,7 @@ func BenchmarkCodeJSFlow(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := runtime.LoadBundle(files, runtime.Options{})
+	f, err := engine.LoadBundle(files, engine.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // hostile are strings that try to break out of the literal, comment or
@@ -201,7 +201,7 @@ func checkTwins(t *testing.T, reg *flow.Registry, where string, hd, pd *flow.Doc
 	}
 	// The bundle loads: the host compiles its expressions, code.js
 	// sources and schemas.
-	fl, err := runtime.LoadBundle(hf, runtime.Options{})
+	fl, err := engine.LoadBundle(hf, engine.Options{})
 	if err != nil {
 		t.Fatalf("%s: bundle does not load: %v\n%s", where, err, src)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/flowline/flowline/codegen"
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // Emitter is implemented by node types that compile to this target. It
@@ -26,7 +26,7 @@ type Emitter interface {
 
 // Files of a JS bundle.
 const (
-	BundleFile = runtime.JSBundleFile
+	BundleFile = engine.JSBundleFile
 )
 
 // Generate turns a valid flow into a bundle: bundle.js and manifest.json.

@@ -11,11 +11,11 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/flowline/flowline/codegen/js"
-	"github.com/flowline/flowline/conformance"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
-	"github.com/flowline/flowline/runtime"
-	"github.com/flowline/flowline/runtime/egress"
+	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/egress"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -105,7 +105,7 @@ func TestConformanceDirect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := runtime.LoadBundle(files, runtime.Options{Env: env, Egress: allow})
+			f, err := engine.LoadBundle(files, engine.Options{Env: env, Egress: allow})
 			if err != nil {
 				t.Fatal(err)
 			}

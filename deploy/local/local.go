@@ -35,7 +35,7 @@ import (
 	"time"
 
 	"github.com/flowline/flowline/deploy"
-	"github.com/flowline/flowline/runtime/redact"
+	"github.com/flowline/flowline/engine/redact"
 )
 
 // The environment of the instance contract.

@@ -6,7 +6,7 @@ import (
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // Code runs a JavaScript function body in a sandbox.
@@ -17,8 +17,8 @@ type codeConfig struct {
 	TimeoutMS *int   `json:"timeout_ms"`
 }
 
-func (cfg *codeConfig) spec() runtime.CodeSpec {
-	s := runtime.CodeSpec{Source: cfg.Source}
+func (cfg *codeConfig) spec() engine.CodeSpec {
+	s := engine.CodeSpec{Source: cfg.Source}
 	if cfg.TimeoutMS != nil {
 		s.TimeoutMS = *cfg.TimeoutMS
 	}
@@ -31,6 +31,7 @@ func (Code) Spec() flow.Spec {
 		Type:     "code.js",
 		Title:    "JavaScript",
 		Category: "Transform",
+		Summary:  "{source}",
 		Description: "Runs the body of a JavaScript function and outputs what it returns, as JSON. The function sees " +
 			"request, nodes (the outputs of the nodes that ran), env, trace and log, and runs in strict mode in a " +
 			"sandbox of its own: nothing one run leaves behind is seen by another, and there is no require, file " +
@@ -41,10 +42,10 @@ func (Code) Spec() flow.Spec {
 				Placeholder: "const items = request.body.items;\nlog.info(\"items\", items.length);\nreturn { count: items.length };",
 				Description: fmt.Sprintf("The body of a function of request, nodes, env, trace and log that returns the output. "+
 					"log.info, log.warn, log.error and log.debug join their arguments with spaces into one log line. "+
-					"At most %d bytes.", runtime.MaxCodeSource)},
-			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: runtime.DefaultCodeTimeout.Milliseconds(),
+					"At most %d bytes.", engine.MaxCodeSource)},
+			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: engine.DefaultCodeTimeout.Milliseconds(),
 				Description: fmt.Sprintf("How long the function may run, in milliseconds, at most %d. The request's own "+
-					"deadline stops it sooner when it comes first.", runtime.MaxCodeTimeoutMS)},
+					"deadline stops it sooner when it comes first.", engine.MaxCodeTimeoutMS)},
 		},
 		Output: "The returned value as JSON data: undefined gives nil, functions are left out, dates become strings.",
 		Examples: []flow.Example{
@@ -65,7 +66,7 @@ func (Code) Check(c *flow.Checker, n *flow.Node) {
 	}
 	report(c, probs)
 	if cfg.TimeoutMS != nil && *cfg.TimeoutMS == 0 {
-		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", runtime.DefaultCodeTimeout.Milliseconds())
+		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", engine.DefaultCodeTimeout.Milliseconds())
 	}
 }
 
@@ -76,7 +77,7 @@ func (Code) EmitJS(w *js.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	i, err := w.Prepare(runtime.PrepareCode, cfg.spec())
+	i, err := w.Prepare(engine.PrepareCode, cfg.spec())
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func (Code) EmitGo(w *golang.Writer, n *flow.Node) error {
 	if err != nil {
 		return err
 	}
-	code := w.Prepared("code", "runtime.Must(runtime.CompileCode("+spec+"))")
+	code := w.Prepared("code", "engine.Must(engine.CompileCode("+spec+"))")
 	w.Line("out, err := x.RunCode(%s)", code)
 	w.CheckErr()
 	w.Line("return out, %s, nil", golang.Quote(flow.PortOut))

@@ -7,7 +7,7 @@ import (
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // DBQuery runs a SQL statement on a Postgres datasource.
@@ -21,8 +21,8 @@ type dbConfig struct {
 	MaxRows    *int     `json:"max_rows"`
 }
 
-func (cfg *dbConfig) spec() runtime.QuerySpec {
-	s := runtime.QuerySpec{Datasource: cfg.Datasource, SQL: cfg.SQL, Params: len(cfg.Params)}
+func (cfg *dbConfig) spec() engine.QuerySpec {
+	s := engine.QuerySpec{Datasource: cfg.Datasource, SQL: cfg.SQL, Params: len(cfg.Params)}
 	if cfg.TimeoutMS != nil {
 		s.TimeoutMS = *cfg.TimeoutMS
 	}
@@ -38,6 +38,7 @@ func (DBQuery) Spec() flow.Spec {
 		Type:     "db.query",
 		Title:    "Database query",
 		Category: "Call",
+		Summary:  "{sql}",
 		Description: "Runs a SQL statement on a Postgres datasource of the deployment and outputs its rows. Values " +
 			"reach the statement only through its $1, $2, ... placeholders, never inside its text. A statement that " +
 			"takes longer than its timeout, or returns more rows than max_rows, fails the node.",
@@ -50,12 +51,12 @@ func (DBQuery) Spec() flow.Spec {
 				Description: "The statement, with $1, $2, ... where the params go. Every placeholder up to the highest must be used."},
 			{Name: "params", Label: "Parameters", Kind: flow.KindExprList,
 				Description: "Expressions giving the values of $1, $2, ... in order; there must be exactly as many as the statement uses."},
-			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: runtime.DefaultQueryTimeout.Milliseconds(),
+			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: engine.DefaultQueryTimeout.Milliseconds(),
 				Description: fmt.Sprintf("How long the statement may run, in milliseconds, at most %d; it is cancelled on "+
-					"the server when it takes longer.", runtime.MaxQueryTimeoutMS)},
-			{Name: "max_rows", Label: "Max rows", Kind: flow.KindInt, Default: runtime.DefaultMaxRows,
+					"the server when it takes longer.", engine.MaxQueryTimeoutMS)},
+			{Name: "max_rows", Label: "Max rows", Kind: flow.KindInt, Default: engine.DefaultMaxRows,
 				Description: fmt.Sprintf("The most rows the statement may return; more fail the node rather than being cut "+
-					"off silently. At most %d.", runtime.MaxMaxRows)},
+					"off silently. At most %d.", engine.MaxMaxRows)},
 		},
 		Output: "A list with one object per row, keyed by column name. SQL null is nil; numbers are numbers; text, uuid " +
 			"and enums are strings; json is its value; arrays are lists; a date is YYYY-MM-DD; a timestamp is RFC 3339 " +
@@ -75,10 +76,10 @@ func (DBQuery) Check(c *flow.Checker, n *flow.Node) {
 	}
 	report(c, cfg.spec().Check())
 	if cfg.TimeoutMS != nil && *cfg.TimeoutMS == 0 {
-		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", runtime.DefaultQueryTimeout.Milliseconds())
+		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", engine.DefaultQueryTimeout.Milliseconds())
 	}
 	if cfg.MaxRows != nil && *cfg.MaxRows == 0 {
-		c.Errorf("max_rows", "max_rows must be at least 1; leave it out for the default of %d", runtime.DefaultMaxRows)
+		c.Errorf("max_rows", "max_rows must be at least 1; leave it out for the default of %d", engine.DefaultMaxRows)
 	}
 	for i, p := range cfg.Params {
 		c.Expr(fmt.Sprintf("params[%d]", i), p)
@@ -91,7 +92,7 @@ func (DBQuery) EmitJS(w *js.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	i, err := w.Prepare(runtime.PrepareQuery, cfg.spec())
+	i, err := w.Prepare(engine.PrepareQuery, cfg.spec())
 	if err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func (DBQuery) EmitGo(w *golang.Writer, n *flow.Node) error {
 	if err != nil {
 		return err
 	}
-	q := w.Prepared("query", "runtime.Must(runtime.NewQuery("+spec+"))")
+	q := w.Prepared("query", "engine.Must(engine.NewQuery("+spec+"))")
 	params := make([]string, len(cfg.Params))
 	for i, p := range cfg.Params {
 		w.Line("p%d, err := x.Eval(%s)", i, w.Expr(p, fmt.Sprintf("param%d", i)))

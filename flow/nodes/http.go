@@ -8,7 +8,7 @@ import (
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // HTTPRequest calls an HTTP API.
@@ -23,8 +23,8 @@ type httpConfig struct {
 	Retries   int         `json:"retries"`
 }
 
-func (cfg *httpConfig) spec() runtime.HTTPSpec {
-	s := runtime.HTTPSpec{Method: cfg.Method, Retries: cfg.Retries}
+func (cfg *httpConfig) spec() engine.HTTPSpec {
+	s := engine.HTTPSpec{Method: cfg.Method, Retries: cfg.Retries}
 	if cfg.TimeoutMS != nil {
 		s.TimeoutMS = *cfg.TimeoutMS
 	}
@@ -37,6 +37,7 @@ func (HTTPRequest) Spec() flow.Spec {
 		Type:     "http.request",
 		Title:    "HTTP request",
 		Category: "Call",
+		Summary:  "{method} {url}",
 		Description: "Calls an HTTP API and outputs its answer: status, headers and body. Any status is an output, " +
 			"404 and 500 included; only a network failure, a timeout, a body over the size limit or a body that " +
 			"says it is JSON but does not parse fails the node (502 when its error port has no edge). " +
@@ -45,7 +46,7 @@ func (HTTPRequest) Spec() flow.Spec {
 			"deployment's egress allow-list names them; a refusal fails the node like a network failure, and is not retried.",
 		Ports: []string{flow.PortOut, flow.PortError},
 		Fields: []flow.Field{
-			{Name: "method", Label: "Method", Kind: flow.KindEnum, Required: true, Options: runtime.HTTPMethods, Default: "GET",
+			{Name: "method", Label: "Method", Kind: flow.KindEnum, Required: true, Options: engine.HTTPMethods, Default: "GET",
 				Description: "The HTTP method of the call."},
 			{Name: "url", Label: "URL", Kind: flow.KindExpr, Required: true, Placeholder: "env.API + \"/users/\" + request.params.id",
 				Description: "An expression giving the absolute http:// or https:// URL to call. Write a fixed URL in quotes."},
@@ -60,12 +61,12 @@ func (HTTPRequest) Spec() flow.Spec {
 			{Name: "body", Label: "Body", Kind: flow.KindExpr, Placeholder: "{\"name\": request.body.name}",
 				Description: "An expression giving the body to send. A string is sent as it is, as text/plain unless a " +
 					"Content-Type header says otherwise; any other value is sent as JSON. Leave empty, or give nil, to send no body."},
-			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: runtime.DefaultHTTPTimeout.Milliseconds(),
+			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: engine.DefaultHTTPTimeout.Milliseconds(),
 				Description: fmt.Sprintf("How long one attempt may take, in milliseconds, at most %d. The request's own deadline "+
-					"ends the call sooner when it comes first.", runtime.MaxHTTPTimeoutMS)},
+					"ends the call sooner when it comes first.", engine.MaxHTTPTimeoutMS)},
 			{Name: "retries", Label: "Retries", Kind: flow.KindInt, Default: 0,
 				Description: fmt.Sprintf("How many times to try again after a network failure, a timeout or a 502, 503 or 504, "+
-					"waiting a little longer each time. Only GET, HEAD, PUT and DELETE are retried; at most %d.", runtime.MaxHTTPRetries)},
+					"waiting a little longer each time. Only GET, HEAD, PUT and DELETE are retried; at most %d.", engine.MaxHTTPRetries)},
 		},
 		Output: "An object {status, headers, body}: the status as a number, the headers with lower-case names (first value " +
 			"of each), and the body as JSON when the answer says it is JSON, else as a string (nil when empty).",
@@ -83,12 +84,12 @@ func (HTTPRequest) Check(c *flow.Checker, n *flow.Node) {
 		return
 	}
 	report(c, cfg.spec().Check())
-	if cfg.Retries > 0 && cfg.Method != "" && !slices.Contains(runtime.RetryMethods, cfg.Method) {
+	if cfg.Retries > 0 && cfg.Method != "" && !slices.Contains(engine.RetryMethods, cfg.Method) {
 		c.Warnf("retries", "retries have no effect on a %s: only %s are retried, since only they are safe to send twice",
-			cfg.Method, strings.Join(runtime.RetryMethods, ", "))
+			cfg.Method, strings.Join(engine.RetryMethods, ", "))
 	}
 	if cfg.TimeoutMS != nil && *cfg.TimeoutMS == 0 {
-		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", runtime.DefaultHTTPTimeout.Milliseconds())
+		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", engine.DefaultHTTPTimeout.Milliseconds())
 	}
 	url := strings.TrimSpace(cfg.URL)
 	if _, err := flow.CompileExpr(url, false); err != nil && (strings.HasPrefix(url, "http://") || strings.HasPrefix(url, "https://")) {
@@ -108,7 +109,7 @@ func (HTTPRequest) EmitJS(w *js.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	i, err := w.Prepare(runtime.PrepareHTTP, cfg.spec())
+	i, err := w.Prepare(engine.PrepareHTTP, cfg.spec())
 	if err != nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func (HTTPRequest) EmitGo(w *golang.Writer, n *flow.Node) error {
 	if err != nil {
 		return err
 	}
-	call := w.Prepared("call", "runtime.Must(runtime.NewHTTPCall("+spec+"))")
+	call := w.Prepared("call", "engine.Must(engine.NewHTTPCall("+spec+"))")
 	w.Line("url, err := x.Eval(%s)", w.Expr(cfg.URL, "url"))
 	w.CheckErr()
 	headers, body := emitGoHeaders(w, cfg.Headers), emitGoBody(w, cfg.Body)

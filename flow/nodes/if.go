@@ -19,6 +19,7 @@ func (If) Spec() flow.Spec {
 		Type:     "if",
 		Title:    "If",
 		Category: "Branch",
+		Summary:  "{condition}",
 		Description: "Takes the true or the false port depending on a condition. A condition that gives " +
 			"anything but a bool, nil included, is a failure of the node.",
 		Ports: []string{"true", "false", flow.PortError},

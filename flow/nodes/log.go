@@ -24,6 +24,7 @@ func (Log) Spec() flow.Spec {
 		Type:     "log",
 		Title:    "Log",
 		Category: "Debug",
+		Summary:  "{level}: {message}",
 		Description: "Writes a line to the deployment's live log, tagged with the request's trace id and this node's id. " +
 			"A message that is not a string is written as JSON.",
 		Ports: []string{flow.PortOut, flow.PortError},
@@ -75,7 +76,7 @@ func (Log) EmitGo(w *golang.Writer, n *flow.Node) error {
 	}
 	w.Line("v, err := x.Eval(%s)", w.Expr(cfg.Message, "message"))
 	w.CheckErr()
-	w.Line("msg := runtime.LogText(v)")
+	w.Line("msg := engine.LogText(v)")
 	w.Line("x.Log(%s, msg)", golang.Quote(cfg.level()))
 	w.Line("return msg, %s, nil", golang.Quote(flow.PortOut))
 	return nil

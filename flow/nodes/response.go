@@ -59,6 +59,7 @@ func (Response) Spec() flow.Spec {
 		Type:     flow.ResponseType,
 		Title:    "Response",
 		Category: "Respond",
+		Summary:  "{status} · {body}",
 		Description: "Answers the request and ends the flow: nothing after a response runs. " +
 			"A body that gives a string is sent as text/plain unless a Content-Type header is set; " +
 			"any other value is sent as JSON; nil sends no body.",
@@ -134,11 +135,11 @@ func (Response) EmitGo(w *golang.Writer, n *flow.Node) error {
 	}
 	headers, body := emitGoHeaders(w, cfg.Headers), emitGoBody(w, cfg.Body)
 	if headers != "nil" {
-		headers = "runtime.Headers(" + headers + ")"
+		headers = "engine.Headers(" + headers + ")"
 	}
 	status := strconv.Itoa(code)
 	if src != "" {
-		w.Line("code, err := runtime.StatusCode(status)")
+		w.Line("code, err := engine.StatusCode(status)")
 		w.CheckErr()
 		status = "code"
 	}

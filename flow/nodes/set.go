@@ -22,6 +22,7 @@ func (Set) Spec() flow.Spec {
 		Type:     "set",
 		Title:    "Set fields",
 		Category: "Transform",
+		Summary:  "{fields.name}",
 		Description: "Computes named values from expressions and outputs them as one object, " +
 			"read by later nodes as nodes.<id>.<name>.",
 		Ports: []string{flow.PortOut, flow.PortError},

@@ -26,6 +26,7 @@ func (Switch) Spec() flow.Spec {
 		Type:     "switch",
 		Title:    "Switch",
 		Category: "Branch",
+		Summary:  "{cases.port}",
 		Description: "Evaluates its cases in order and takes the port of the first whose condition is true, " +
 			"or the default port when none is.",
 		Ports:             []string{flow.PortDefault, flow.PortError},

@@ -16,6 +16,7 @@ func (Trigger) Spec() flow.Spec {
 		Type:     flow.TriggerType,
 		Title:    "HTTP trigger",
 		Category: "Trigger",
+		Summary:  "{method} {path}",
 		Description: "The endpoint this flow serves. Every flow has exactly one trigger; it runs first, " +
 			"and its output is the request: method, path, params, query, headers and body.",
 		Ports: []string{flow.PortOut},

@@ -9,7 +9,7 @@ import (
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // Validate checks a value against a JSON Schema.
@@ -36,10 +36,11 @@ func (Validate) Spec() flow.Spec {
 		Type:     "validate",
 		Title:    "Validate",
 		Category: "Branch",
+		Summary:  "{value}",
 		Description: "Checks a value, the request body unless told otherwise, against a JSON Schema (draft 2020-12). " +
 			"A value that matches leaves by out; one that does not leaves by invalid with every error found. When " +
 			"the invalid port has no edge, the request is answered 400 with the errors as details.",
-		Ports: []string{flow.PortOut, runtime.PortInvalid, flow.PortError},
+		Ports: []string{flow.PortOut, engine.PortInvalid, flow.PortError},
 		Fields: []flow.Field{
 			{Name: "schema", Label: "Schema", Kind: flow.KindSchema, Required: true,
 				Placeholder: `{"type": "object", "required": ["email"], "properties": {"email": {"type": "string", "format": "email"}}}`,
@@ -49,7 +50,7 @@ func (Validate) Spec() flow.Spec {
 				Description: "An expression giving the value to check. Leave empty to check the request body."},
 		},
 		Output: fmt.Sprintf("On out, the value. On invalid, {\"errors\": [{\"path\", \"message\"}, ...]}: at most %d "+
-			"errors, each with a JSON Pointer to the part of the value it is about (\"\" for the value itself).", runtime.MaxValidationErrors),
+			"errors, each with a JSON Pointer to the part of the value it is about (\"\" for the value itself).", engine.MaxValidationErrors),
 		Examples: []flow.Example{
 			{Title: "Sign-up form", Config: []byte(`{"schema":{"type":"object","required":["email","age"],"properties":{"email":{"type":"string","minLength":3},"age":{"type":"integer","minimum":18}}}}`)},
 		},
@@ -64,7 +65,7 @@ func (Validate) Check(c *flow.Checker, n *flow.Node) {
 	}
 	if raw := bytes.TrimSpace(cfg.Schema); len(raw) == 0 || string(raw) == "null" {
 		c.Errorf("schema", "schema is required: a JSON Schema object")
-	} else if _, err := runtime.CompileSchema(raw); err != nil {
+	} else if _, err := engine.CompileSchema(raw); err != nil {
 		c.Errorf("schema", "%v", err)
 	}
 	c.Expr("value", cfg.value())
@@ -77,13 +78,13 @@ func (Validate) EmitJS(w *js.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	i, err := w.Prepare(runtime.PrepareValidate, runtime.SchemaSpec{Schema: bytes.TrimSpace(cfg.Schema)})
+	i, err := w.Prepare(engine.PrepareValidate, engine.SchemaSpec{Schema: bytes.TrimSpace(cfg.Schema)})
 	if err != nil {
 		return err
 	}
 	w.Line("const v = %s;", w.Expr("value", cfg.value()))
 	w.Line("const invalid = $.validate(%d, v);", i)
-	if w.HasEdge(runtime.PortInvalid) {
+	if w.HasEdge(engine.PortInvalid) {
 		w.End("invalid === null ? v : invalid", `invalid === null ? "out" : "invalid"`)
 		return nil
 	}
@@ -103,14 +104,14 @@ func (Validate) EmitGo(w *golang.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	schema := w.Prepared("schema", "runtime.Must(runtime.CompileSchema([]byte("+golang.Quote(string(bytes.TrimSpace(cfg.Schema)))+")))")
+	schema := w.Prepared("schema", "engine.Must(engine.CompileSchema([]byte("+golang.Quote(string(bytes.TrimSpace(cfg.Schema)))+")))")
 	w.Line("v, err := x.Eval(%s)", w.Expr(cfg.value(), "value"))
 	w.CheckErr()
 	w.Line("invalid, err := x.Validate(%s, v)", schema)
 	w.CheckErr()
 	w.Line("if invalid != nil {")
-	if w.HasEdge(runtime.PortInvalid) {
-		w.Line("\treturn invalid, %s, nil", golang.Quote(runtime.PortInvalid))
+	if w.HasEdge(engine.PortInvalid) {
+		w.Line("\treturn invalid, %s, nil", golang.Quote(engine.PortInvalid))
 	} else {
 		w.MayRespond()
 		w.Line("\tx.RespondInvalid(invalid)")

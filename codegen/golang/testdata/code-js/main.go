@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "code-js",
 	Version: 1,
 	Target:  "go",
 	Method:  "POST",
 	Path:    "/calc",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "calc", Type: "code.js", Inputs: []string{"start"}},
 		{ID: "done", Type: "response", Inputs: []string{"calc"}},
@@ -29,16 +29,16 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	calcCode = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "const a = request.body.a, b = request.body.b;\nif (a < 0) { throw new Error(\"negative a\"); }\nlog.info(\"calc \" + a + \" \" + b);\nreturn { sum: a + b, product: a * b, tags: [\"x\", String(a)] };"}))
-	doneBody = runtime.MustCompile("nodes.calc")
+	calcCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "const a = request.body.a, b = request.body.b;\nif (a < 0) { throw new Error(\"negative a\"); }\nlog.info(\"calc \" + a + \" \" + b);\nreturn { sum: a + b, product: a * b, tags: [\"x\", String(a)] };"}))
+	doneBody = engine.MustCompile("nodes.calc")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var calcPort string
 
 	// start: trigger.http
@@ -66,7 +66,7 @@ func handle(x *runtime.Exec) {
 }
 
 // calcNode runs node "calc" (code.js).
-func calcNode(x *runtime.Exec) (any, string, error) {
+func calcNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(calcCode)
 	if err != nil {
 		return nil, "", err
@@ -75,7 +75,7 @@ func calcNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

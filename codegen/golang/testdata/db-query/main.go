@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "db-query",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/products",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "rows", Type: "db.query", Inputs: []string{"start"}},
 		{ID: "done", Type: "response", Inputs: []string{"rows"}},
@@ -29,18 +29,18 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	rowsQuery  = runtime.Must(runtime.NewQuery(runtime.QuerySpec{Datasource: "main", SQL: "select id, name, price, added from products where price <= $1 and name <> $2 order by id", Params: 2}))
-	rowsParam0 = runtime.MustCompile("float(request.query.max)")
-	rowsParam1 = runtime.MustCompile("request.query.skip ?? \"\"")
-	doneBody   = runtime.MustCompile("{\"count\": len(nodes.rows), \"items\": nodes.rows}")
+	rowsQuery  = engine.Must(engine.NewQuery(runtime.QuerySpec{Datasource: "main", SQL: "select id, name, price, added from products where price <= $1 and name <> $2 order by id", Params: 2}))
+	rowsParam0 = engine.MustCompile("float(request.query.max)")
+	rowsParam1 = engine.MustCompile("request.query.skip ?? \"\"")
+	doneBody   = engine.MustCompile("{\"count\": len(nodes.rows), \"items\": nodes.rows}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var rowsPort string
 
 	// start: trigger.http
@@ -68,7 +68,7 @@ func handle(x *runtime.Exec) {
 }
 
 // rowsNode runs node "rows" (db.query).
-func rowsNode(x *runtime.Exec) (any, string, error) {
+func rowsNode(x *engine.Exec) (any, string, error) {
 	p0, err := x.Eval(rowsParam0)
 	if err != nil {
 		return nil, "", err
@@ -85,7 +85,7 @@ func rowsNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "expr-error-port",
 	Version: 1,
 	Target:  "go",
 	Method:  "POST",
 	Path:    "/deep",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "dig", Type: "set", Inputs: []string{"start"}},
 		{ID: "ok", Type: "response", Inputs: []string{"dig"}},
@@ -31,18 +31,18 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	digV        = runtime.MustCompile("request.body.a.b.c")
-	okBody      = runtime.MustCompile("{\"v\": nodes.dig.v}")
-	oopsMessage = runtime.MustCompile("\"dig failed: \" + nodes.dig.error")
-	badBody     = runtime.MustCompile("{\"missing\": true}")
+	digV        = engine.MustCompile("request.body.a.b.c")
+	okBody      = engine.MustCompile("{\"v\": nodes.dig.v}")
+	oopsMessage = engine.MustCompile("\"dig failed: \" + nodes.dig.error")
+	badBody     = engine.MustCompile("{\"missing\": true}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var digPort, oopsPort string
 	var ok bool
 
@@ -92,7 +92,7 @@ func handle(x *runtime.Exec) {
 }
 
 // digNode runs node "dig" (set).
-func digNode(x *runtime.Exec) (any, string, error) {
+func digNode(x *engine.Exec) (any, string, error) {
 	out := make(map[string]any, 1)
 	var err error
 	if out["v"], err = x.Eval(digV); err != nil {
@@ -102,7 +102,7 @@ func digNode(x *runtime.Exec) (any, string, error) {
 }
 
 // okNode runs node "ok" (response).
-func okNode(x *runtime.Exec) error {
+func okNode(x *engine.Exec) error {
 	body, err := x.Eval(okBody)
 	if err != nil {
 		return err
@@ -112,18 +112,18 @@ func okNode(x *runtime.Exec) error {
 }
 
 // oopsNode runs node "oops" (log).
-func oopsNode(x *runtime.Exec) (any, string, error) {
+func oopsNode(x *engine.Exec) (any, string, error) {
 	v, err := x.Eval(oopsMessage)
 	if err != nil {
 		return nil, "", err
 	}
-	msg := runtime.LogText(v)
+	msg := engine.LogText(v)
 	x.Log("error", msg)
 	return msg, "out", nil
 }
 
 // badNode runs node "bad" (response).
-func badNode(x *runtime.Exec) error {
+func badNode(x *engine.Exec) error {
 	body, err := x.Eval(badBody)
 	if err != nil {
 		return err

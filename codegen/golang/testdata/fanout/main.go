@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "fanout",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/profile/:id",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "user", Type: "http.request", Inputs: []string{"start"}},
 		{ID: "orders", Type: "http.request", Inputs: []string{"start"}},
@@ -30,19 +30,19 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	userCall   = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
-	userURL    = runtime.MustCompile("env.UPSTREAM + \"/users/\" + request.params.id")
-	ordersCall = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
-	ordersURL  = runtime.MustCompile("env.UPSTREAM + \"/orders?user=\" + request.params.id")
-	doneBody   = runtime.MustCompile("{\"user\": nodes.user.body, \"orderCount\": len(nodes.orders.body), \"spent\": sum(nodes.orders.body, .amount), \"owner\": nodes.orders.body[0].user}")
+	userCall   = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
+	userURL    = engine.MustCompile("env.UPSTREAM + \"/users/\" + request.params.id")
+	ordersCall = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
+	ordersURL  = engine.MustCompile("env.UPSTREAM + \"/orders?user=\" + request.params.id")
+	doneBody   = engine.MustCompile("{\"user\": nodes.user.body, \"orderCount\": len(nodes.orders.body), \"spent\": sum(nodes.orders.body, .amount), \"owner\": nodes.orders.body[0].user}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var userPort, ordersPort string
 
 	// start: trigger.http
@@ -81,7 +81,7 @@ func handle(x *runtime.Exec) {
 }
 
 // userNode runs node "user" (http.request).
-func userNode(x *runtime.Exec) (any, string, error) {
+func userNode(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(userURL)
 	if err != nil {
 		return nil, "", err
@@ -94,7 +94,7 @@ func userNode(x *runtime.Exec) (any, string, error) {
 }
 
 // ordersNode runs node "orders" (http.request).
-func ordersNode(x *runtime.Exec) (any, string, error) {
+func ordersNode(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(ordersURL)
 	if err != nil {
 		return nil, "", err
@@ -107,7 +107,7 @@ func ordersNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

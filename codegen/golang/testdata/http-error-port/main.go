@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "http-error-port",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/slow",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "call", Type: "http.request", Inputs: []string{"start"}},
 		{ID: "ok", Type: "response", Inputs: []string{"call"}},
@@ -30,18 +30,18 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	callCall     = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "GET", TimeoutMS: 200}))
-	callURL      = runtime.MustCompile("env.UPSTREAM + \"/slow?ms=\" + request.query.ms")
-	okBody       = runtime.MustCompile("{\"fallback\": false, \"slept\": nodes.call.body.slept}")
-	fallbackBody = runtime.MustCompile("{\"fallback\": true, \"reason\": nodes.call.error}")
+	callCall     = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET", TimeoutMS: 200}))
+	callURL      = engine.MustCompile("env.UPSTREAM + \"/slow?ms=\" + request.query.ms")
+	okBody       = engine.MustCompile("{\"fallback\": false, \"slept\": nodes.call.body.slept}")
+	fallbackBody = engine.MustCompile("{\"fallback\": true, \"reason\": nodes.call.error}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var callPort string
 	var ok bool
 
@@ -80,7 +80,7 @@ func handle(x *runtime.Exec) {
 }
 
 // callNode runs node "call" (http.request).
-func callNode(x *runtime.Exec) (any, string, error) {
+func callNode(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(callURL)
 	if err != nil {
 		return nil, "", err
@@ -93,7 +93,7 @@ func callNode(x *runtime.Exec) (any, string, error) {
 }
 
 // okNode runs node "ok" (response).
-func okNode(x *runtime.Exec) error {
+func okNode(x *engine.Exec) error {
 	body, err := x.Eval(okBody)
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func okNode(x *runtime.Exec) error {
 }
 
 // fallbackNode runs node "fallback" (response).
-func fallbackNode(x *runtime.Exec) error {
+func fallbackNode(x *engine.Exec) error {
 	body, err := x.Eval(fallbackBody)
 	if err != nil {
 		return err

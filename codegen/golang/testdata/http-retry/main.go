@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "http-retry",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/retry/:key",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "call", Type: "http.request", Inputs: []string{"start"}},
 		{ID: "done", Type: "response", Inputs: []string{"call"}},
@@ -29,17 +29,17 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	callCall = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "GET", Retries: 2}))
-	callURL  = runtime.MustCompile("env.UPSTREAM + \"/flaky/\" + request.params.key + \"?fail=\" + (request.query.fail ?? \"2\")")
-	doneBody = runtime.MustCompile("{\"status\": nodes.call.status, \"body\": nodes.call.body}")
+	callCall = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET", Retries: 2}))
+	callURL  = engine.MustCompile("env.UPSTREAM + \"/flaky/\" + request.params.key + \"?fail=\" + (request.query.fail ?? \"2\")")
+	doneBody = engine.MustCompile("{\"status\": nodes.call.status, \"body\": nodes.call.body}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var callPort string
 
 	// start: trigger.http
@@ -67,7 +67,7 @@ func handle(x *runtime.Exec) {
 }
 
 // callNode runs node "call" (http.request).
-func callNode(x *runtime.Exec) (any, string, error) {
+func callNode(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(callURL)
 	if err != nil {
 		return nil, "", err
@@ -80,7 +80,7 @@ func callNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "join-once",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/pick",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "vip", Type: "if", Inputs: []string{"start"}},
 		{ID: "gold", Type: "set", Inputs: []string{"vip"}},
@@ -32,19 +32,19 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	vipCondition = runtime.MustCompile("request.query.vip == \"1\"")
-	goldTier     = runtime.MustCompile("\"gold\"")
-	basicTier    = runtime.MustCompile("\"basic\"")
-	countCode    = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "log.info(\"join ran\");\nreturn { ran: true };"}))
-	doneBody     = runtime.MustCompile("{\"tier\": (nodes.gold ?? nodes.basic).tier, \"gold\": nodes.gold != nil, \"basic\": nodes.basic != nil}")
+	vipCondition = engine.MustCompile("request.query.vip == \"1\"")
+	goldTier     = engine.MustCompile("\"gold\"")
+	basicTier    = engine.MustCompile("\"basic\"")
+	countCode    = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "log.info(\"join ran\");\nreturn { ran: true };"}))
+	doneBody     = engine.MustCompile("{\"tier\": (nodes.gold ?? nodes.basic).tier, \"gold\": nodes.gold != nil, \"basic\": nodes.basic != nil}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var vipPort, goldPort, basicPort, countPort string
 
 	// start: trigger.http
@@ -105,7 +105,7 @@ func handle(x *runtime.Exec) {
 }
 
 // vipNode runs node "vip" (if).
-func vipNode(x *runtime.Exec) (any, string, error) {
+func vipNode(x *engine.Exec) (any, string, error) {
 	v, err := x.Cond(vipCondition)
 	if err != nil {
 		return nil, "", err
@@ -117,7 +117,7 @@ func vipNode(x *runtime.Exec) (any, string, error) {
 }
 
 // goldNode runs node "gold" (set).
-func goldNode(x *runtime.Exec) (any, string, error) {
+func goldNode(x *engine.Exec) (any, string, error) {
 	out := make(map[string]any, 1)
 	var err error
 	if out["tier"], err = x.Eval(goldTier); err != nil {
@@ -127,7 +127,7 @@ func goldNode(x *runtime.Exec) (any, string, error) {
 }
 
 // basicNode runs node "basic" (set).
-func basicNode(x *runtime.Exec) (any, string, error) {
+func basicNode(x *engine.Exec) (any, string, error) {
 	out := make(map[string]any, 1)
 	var err error
 	if out["tier"], err = x.Eval(basicTier); err != nil {
@@ -137,7 +137,7 @@ func basicNode(x *runtime.Exec) (any, string, error) {
 }
 
 // countNode runs node "count" (code.js).
-func countNode(x *runtime.Exec) (any, string, error) {
+func countNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(countCode)
 	if err != nil {
 		return nil, "", err
@@ -146,7 +146,7 @@ func countNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "log-env",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/greet",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "note", Type: "log", Inputs: []string{"start"}},
 		{ID: "warn", Type: "log", Inputs: []string{"note"}},
@@ -30,17 +30,17 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	noteMessage = runtime.MustCompile("\"greeting \" + request.query.name")
-	warnMessage = runtime.MustCompile("\"done \" + string(len(request.query.name))")
-	doneBody    = runtime.MustCompile("{\"greeting\": env.GREETING + \", \" + request.query.name, \"logged\": nodes.note}")
+	noteMessage = engine.MustCompile("\"greeting \" + request.query.name")
+	warnMessage = engine.MustCompile("\"done \" + string(len(request.query.name))")
+	doneBody    = engine.MustCompile("{\"greeting\": env.GREETING + \", \" + request.query.name, \"logged\": nodes.note}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var notePort, warnPort string
 
 	// start: trigger.http
@@ -79,29 +79,29 @@ func handle(x *runtime.Exec) {
 }
 
 // noteNode runs node "note" (log).
-func noteNode(x *runtime.Exec) (any, string, error) {
+func noteNode(x *engine.Exec) (any, string, error) {
 	v, err := x.Eval(noteMessage)
 	if err != nil {
 		return nil, "", err
 	}
-	msg := runtime.LogText(v)
+	msg := engine.LogText(v)
 	x.Log("info", msg)
 	return msg, "out", nil
 }
 
 // warnNode runs node "warn" (log).
-func warnNode(x *runtime.Exec) (any, string, error) {
+func warnNode(x *engine.Exec) (any, string, error) {
 	v, err := x.Eval(warnMessage)
 	if err != nil {
 		return nil, "", err
 	}
-	msg := runtime.LogText(v)
+	msg := engine.LogText(v)
 	x.Log("warn", msg)
 	return msg, "out", nil
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

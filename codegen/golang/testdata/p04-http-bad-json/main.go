@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p04-http-bad-json",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/p04",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "handled", Type: "if", Inputs: []string{"start"}},
 		{ID: "call", Type: "http.request", Inputs: []string{"handled"}},
@@ -33,22 +33,22 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	handledCondition = runtime.MustCompile("request.query.handle == \"1\"")
-	callCall         = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
-	callURL          = runtime.MustCompile("env.UPSTREAM + \"/badjson\"")
-	call2Call        = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
-	call2URL         = runtime.MustCompile("env.UPSTREAM + \"/badjson\"")
-	okBody           = runtime.MustCompile("nodes.call.body")
-	ok2Body          = runtime.MustCompile("nodes.call2.body")
-	fallbackBody     = runtime.MustCompile("{\"handled\": nodes.call2.error}")
+	handledCondition = engine.MustCompile("request.query.handle == \"1\"")
+	callCall         = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
+	callURL          = engine.MustCompile("env.UPSTREAM + \"/badjson\"")
+	call2Call        = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
+	call2URL         = engine.MustCompile("env.UPSTREAM + \"/badjson\"")
+	okBody           = engine.MustCompile("nodes.call.body")
+	ok2Body          = engine.MustCompile("nodes.call2.body")
+	fallbackBody     = engine.MustCompile("{\"handled\": nodes.call2.error}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var handledPort, callPort, call2Port string
 	var ok bool
 
@@ -118,7 +118,7 @@ func handle(x *runtime.Exec) {
 }
 
 // handledNode runs node "handled" (if).
-func handledNode(x *runtime.Exec) (any, string, error) {
+func handledNode(x *engine.Exec) (any, string, error) {
 	v, err := x.Cond(handledCondition)
 	if err != nil {
 		return nil, "", err
@@ -130,7 +130,7 @@ func handledNode(x *runtime.Exec) (any, string, error) {
 }
 
 // callNode runs node "call" (http.request).
-func callNode(x *runtime.Exec) (any, string, error) {
+func callNode(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(callURL)
 	if err != nil {
 		return nil, "", err
@@ -143,7 +143,7 @@ func callNode(x *runtime.Exec) (any, string, error) {
 }
 
 // call2Node runs node "call2" (http.request).
-func call2Node(x *runtime.Exec) (any, string, error) {
+func call2Node(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(call2URL)
 	if err != nil {
 		return nil, "", err
@@ -156,7 +156,7 @@ func call2Node(x *runtime.Exec) (any, string, error) {
 }
 
 // okNode runs node "ok" (response).
-func okNode(x *runtime.Exec) error {
+func okNode(x *engine.Exec) error {
 	body, err := x.Eval(okBody)
 	if err != nil {
 		return err
@@ -166,7 +166,7 @@ func okNode(x *runtime.Exec) error {
 }
 
 // ok2Node runs node "ok2" (response).
-func ok2Node(x *runtime.Exec) error {
+func ok2Node(x *engine.Exec) error {
 	body, err := x.Eval(ok2Body)
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func ok2Node(x *runtime.Exec) error {
 }
 
 // fallbackNode runs node "fallback" (response).
-func fallbackNode(x *runtime.Exec) error {
+func fallbackNode(x *engine.Exec) error {
 	body, err := x.Eval(fallbackBody)
 	if err != nil {
 		return err

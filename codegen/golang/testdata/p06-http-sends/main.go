@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p06-http-sends",
 	Version: 1,
 	Target:  "go",
 	Method:  "POST",
 	Path:    "/p06",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "text", Type: "http.request", Inputs: []string{"start"}},
 		{ID: "json", Type: "http.request", Inputs: []string{"text"}},
@@ -31,27 +31,27 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	textCall        = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "POST"}))
-	textURL         = runtime.MustCompile("env.UPSTREAM + \"/echo?q=1\"")
-	textXCount      = runtime.MustCompile("len(request.body.tags)")
-	textXSkipped    = runtime.MustCompile("nil")
-	textXFlag       = runtime.MustCompile("true")
-	textBody        = runtime.MustCompile("\"plain \" + request.body.name")
-	jsonCall        = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "PUT"}))
-	jsonURL         = runtime.MustCompile("env.UPSTREAM + \"/echo\"")
-	jsonContentType = runtime.MustCompile("\"application/vnd.flowline+json\"")
-	jsonBody        = runtime.MustCompile("request.body")
-	emptyCall       = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "DELETE"}))
-	emptyURL        = runtime.MustCompile("env.UPSTREAM + \"/echo\"")
-	doneBody        = runtime.MustCompile("{\"text\": nodes.text.body, \"json\": {\"method\": nodes.json.body.method, \"type\": nodes.json.body.headers[\"content-type\"], \"body\": nodes.json.body.body}, \"empty\": nodes.empty.body.body, \"status\": nodes.empty.status, \"type\": nodes.empty.headers[\"content-type\"]}")
+	textCall        = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "POST"}))
+	textURL         = engine.MustCompile("env.UPSTREAM + \"/echo?q=1\"")
+	textXCount      = engine.MustCompile("len(request.body.tags)")
+	textXSkipped    = engine.MustCompile("nil")
+	textXFlag       = engine.MustCompile("true")
+	textBody        = engine.MustCompile("\"plain \" + request.body.name")
+	jsonCall        = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "PUT"}))
+	jsonURL         = engine.MustCompile("env.UPSTREAM + \"/echo\"")
+	jsonContentType = engine.MustCompile("\"application/vnd.flowline+json\"")
+	jsonBody        = engine.MustCompile("request.body")
+	emptyCall       = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "DELETE"}))
+	emptyURL        = engine.MustCompile("env.UPSTREAM + \"/echo\"")
+	doneBody        = engine.MustCompile("{\"text\": nodes.text.body, \"json\": {\"method\": nodes.json.body.method, \"type\": nodes.json.body.headers[\"content-type\"], \"body\": nodes.json.body.body}, \"empty\": nodes.empty.body.body, \"status\": nodes.empty.status, \"type\": nodes.empty.headers[\"content-type\"]}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var textPort, jsonPort, emptyPort string
 
 	// start: trigger.http
@@ -101,7 +101,7 @@ func handle(x *runtime.Exec) {
 }
 
 // textNode runs node "text" (http.request).
-func textNode(x *runtime.Exec) (any, string, error) {
+func textNode(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(textURL)
 	if err != nil {
 		return nil, "", err
@@ -130,7 +130,7 @@ func textNode(x *runtime.Exec) (any, string, error) {
 }
 
 // jsonNode runs node "json" (http.request).
-func jsonNode(x *runtime.Exec) (any, string, error) {
+func jsonNode(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(jsonURL)
 	if err != nil {
 		return nil, "", err
@@ -151,7 +151,7 @@ func jsonNode(x *runtime.Exec) (any, string, error) {
 }
 
 // emptyNode runs node "empty" (http.request).
-func emptyNode(x *runtime.Exec) (any, string, error) {
+func emptyNode(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(emptyURL)
 	if err != nil {
 		return nil, "", err
@@ -164,7 +164,7 @@ func emptyNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p07-code-timeout",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/p07",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "spin", Type: "code.js", Inputs: []string{"start"}},
 		{ID: "spin2", Type: "code.js", Inputs: []string{"spin"}},
@@ -30,17 +30,17 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	spinCode  = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "if (request.query.spin === \"1\") { while (true) {} }\nreturn \"done\";", TimeoutMS: 100}))
-	spin2Code = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "for (;;) { try { while (true) {} } catch (e) {} }", TimeoutMS: 100}))
-	okBody    = runtime.MustCompile("{\"first\": nodes.spin, \"second\": nodes.spin2.error}")
+	spinCode  = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "if (request.query.spin === \"1\") { while (true) {} }\nreturn \"done\";", TimeoutMS: 100}))
+	spin2Code = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "for (;;) { try { while (true) {} } catch (e) {} }", TimeoutMS: 100}))
+	okBody    = engine.MustCompile("{\"first\": nodes.spin, \"second\": nodes.spin2.error}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var spinPort, spin2Port string
 	var ok bool
 
@@ -81,7 +81,7 @@ func handle(x *runtime.Exec) {
 }
 
 // spinNode runs node "spin" (code.js).
-func spinNode(x *runtime.Exec) (any, string, error) {
+func spinNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(spinCode)
 	if err != nil {
 		return nil, "", err
@@ -90,7 +90,7 @@ func spinNode(x *runtime.Exec) (any, string, error) {
 }
 
 // spin2Node runs node "spin2" (code.js).
-func spin2Node(x *runtime.Exec) (any, string, error) {
+func spin2Node(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(spin2Code)
 	if err != nil {
 		return nil, "", err
@@ -99,7 +99,7 @@ func spin2Node(x *runtime.Exec) (any, string, error) {
 }
 
 // okNode runs node "ok" (response).
-func okNode(x *runtime.Exec) error {
+func okNode(x *engine.Exec) error {
 	body, err := x.Eval(okBody)
 	if err != nil {
 		return err

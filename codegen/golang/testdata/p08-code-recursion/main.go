@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p08-code-recursion",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/p08",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "deep", Type: "code.js", Inputs: []string{"start"}},
 		{ID: "caught", Type: "code.js", Inputs: []string{"deep"}},
@@ -31,18 +31,18 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	deepCode   = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "function down(n) { return down(n + 1) + 1; }\nreturn down(0);"}))
-	caughtCode = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "function down(n) { return [n].map(down); }\ntry { return down(0); } catch (e) { return \"caught\"; }"}))
-	okBody     = runtime.MustCompile("nodes.deep")
-	badBody    = runtime.MustCompile("{\"deep\": nodes.deep.error, \"caught\": nodes.caught.error}")
+	deepCode   = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "function down(n) { return down(n + 1) + 1; }\nreturn down(0);"}))
+	caughtCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "function down(n) { return [n].map(down); }\ntry { return down(0); } catch (e) { return \"caught\"; }"}))
+	okBody     = engine.MustCompile("nodes.deep")
+	badBody    = engine.MustCompile("{\"deep\": nodes.deep.error, \"caught\": nodes.caught.error}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var deepPort, caughtPort string
 	var ok bool
 
@@ -93,7 +93,7 @@ func handle(x *runtime.Exec) {
 }
 
 // deepNode runs node "deep" (code.js).
-func deepNode(x *runtime.Exec) (any, string, error) {
+func deepNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(deepCode)
 	if err != nil {
 		return nil, "", err
@@ -102,7 +102,7 @@ func deepNode(x *runtime.Exec) (any, string, error) {
 }
 
 // caughtNode runs node "caught" (code.js).
-func caughtNode(x *runtime.Exec) (any, string, error) {
+func caughtNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(caughtCode)
 	if err != nil {
 		return nil, "", err
@@ -111,7 +111,7 @@ func caughtNode(x *runtime.Exec) (any, string, error) {
 }
 
 // okNode runs node "ok" (response).
-func okNode(x *runtime.Exec) error {
+func okNode(x *engine.Exec) error {
 	body, err := x.Eval(okBody)
 	if err != nil {
 		return err
@@ -121,7 +121,7 @@ func okNode(x *runtime.Exec) error {
 }
 
 // badNode runs node "bad" (response).
-func badNode(x *runtime.Exec) error {
+func badNode(x *engine.Exec) error {
 	body, err := x.Eval(badBody)
 	if err != nil {
 		return err

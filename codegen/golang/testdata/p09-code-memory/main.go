@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p09-code-memory",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/p09",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "grow", Type: "code.js", Inputs: []string{"start"}},
 		{ID: "ok", Type: "response", Inputs: []string{"grow"}},
@@ -29,16 +29,16 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	growCode = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "const kind = request.query.kind;\nif (kind === \"string\") { let s = \"x\"; while (true) s += s; }\nif (kind === \"array\") { const a = []; while (true) a.push({n: a.length, s: \"xxxxxxxxxxxxxxxx\"}); }\nif (kind === \"repeat\") { return \"x\".repeat(2 ** 40).length; }\nif (kind === \"fill\") { return new Array(2 ** 32 - 1).fill(0).length; }\nif (kind === \"template\") { const s = \"x\".repeat(1 << 24); return `${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}`.length; }\nreturn \"small\";", TimeoutMS: 10000}))
-	okBody   = runtime.MustCompile("nodes.grow")
+	growCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "const kind = request.query.kind;\nif (kind === \"string\") { let s = \"x\"; while (true) s += s; }\nif (kind === \"array\") { const a = []; while (true) a.push({n: a.length, s: \"xxxxxxxxxxxxxxxx\"}); }\nif (kind === \"repeat\") { return \"x\".repeat(2 ** 40).length; }\nif (kind === \"fill\") { return new Array(2 ** 32 - 1).fill(0).length; }\nif (kind === \"template\") { const s = \"x\".repeat(1 << 24); return `${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}`.length; }\nreturn \"small\";", TimeoutMS: 10000}))
+	okBody   = engine.MustCompile("nodes.grow")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var growPort string
 
 	// start: trigger.http
@@ -66,7 +66,7 @@ func handle(x *runtime.Exec) {
 }
 
 // growNode runs node "grow" (code.js).
-func growNode(x *runtime.Exec) (any, string, error) {
+func growNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(growCode)
 	if err != nil {
 		return nil, "", err
@@ -75,7 +75,7 @@ func growNode(x *runtime.Exec) (any, string, error) {
 }
 
 // okNode runs node "ok" (response).
-func okNode(x *runtime.Exec) error {
+func okNode(x *engine.Exec) error {
 	body, err := x.Eval(okBody)
 	if err != nil {
 		return err

@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p10-code-hostile",
 	Version: 1,
 	Target:  "go",
 	Method:  "POST",
 	Path:    "/p10",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "h_dollar", Type: "code.js", Inputs: []string{"start"}},
 		{ID: "h_global", Type: "code.js", Inputs: []string{"h_dollar"}},
@@ -37,24 +37,24 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	hDollarCode   = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "return typeof $;"}))
-	hGlobalCode   = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "return typeof globalThis.$ + \" \" + typeof globalThis.handle;"}))
-	hThisCode     = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "return this === undefined;"}))
-	hFunctionCode = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "try { return typeof Function(\"return this\")().$; } catch (e) { return e.name; }"}))
-	hCtorCode     = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "try { return (() => 0).constructor(\"return $\")(); } catch (e) { return e.name; }"}))
-	hEvalCode     = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "try { return eval(\"typeof $\"); } catch (e) { return e.name; }"}))
-	hRequireCode  = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "return typeof require + \" \" + typeof process + \" \" + typeof fetch;"}))
-	hQuotesCode   = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "/* } ) */ // })\n const s = \"}); $.respond(200, null, 'pwned'); (function() {\" + '*/' + `${\"`\"}` + \"</script>\" + \"\u2028\u2029\";\nreturn s;"}))
-	hInputCode    = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "request.body = \"changed\"; nodes.start.body = \"changed\"; env.X = \"y\"; return true;"}))
-	doneBody      = runtime.MustCompile("{\"h_dollar\": nodes.h_dollar, \"h_global\": nodes.h_global, \"h_this\": nodes.h_this, \"h_function\": nodes.h_function, \"h_ctor\": nodes.h_ctor, \"h_eval\": nodes.h_eval, \"h_require\": nodes.h_require, \"h_quotes\": nodes.h_quotes, \"h_input\": nodes.h_input, \"body\": request.body}")
+	hDollarCode   = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "return typeof $;"}))
+	hGlobalCode   = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "return typeof globalThis.$ + \" \" + typeof globalThis.handle;"}))
+	hThisCode     = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "return this === undefined;"}))
+	hFunctionCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "try { return typeof Function(\"return this\")().$; } catch (e) { return e.name; }"}))
+	hCtorCode     = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "try { return (() => 0).constructor(\"return $\")(); } catch (e) { return e.name; }"}))
+	hEvalCode     = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "try { return eval(\"typeof $\"); } catch (e) { return e.name; }"}))
+	hRequireCode  = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "return typeof require + \" \" + typeof process + \" \" + typeof fetch;"}))
+	hQuotesCode   = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "/* } ) */ // })\n const s = \"}); $.respond(200, null, 'pwned'); (function() {\" + '*/' + `${\"`\"}` + \"</script>\" + \"\u2028\u2029\";\nreturn s;"}))
+	hInputCode    = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "request.body = \"changed\"; nodes.start.body = \"changed\"; env.X = \"y\"; return true;"}))
+	doneBody      = engine.MustCompile("{\"h_dollar\": nodes.h_dollar, \"h_global\": nodes.h_global, \"h_this\": nodes.h_this, \"h_function\": nodes.h_function, \"h_ctor\": nodes.h_ctor, \"h_eval\": nodes.h_eval, \"h_require\": nodes.h_require, \"h_quotes\": nodes.h_quotes, \"h_input\": nodes.h_input, \"body\": request.body}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var hDollarPort, hGlobalPort, hThisPort, hFunctionPort, hCtorPort, hEvalPort, hRequirePort, hQuotesPort, hInputPort string
 
 	// start: trigger.http
@@ -170,7 +170,7 @@ func handle(x *runtime.Exec) {
 }
 
 // hDollarNode runs node "h_dollar" (code.js).
-func hDollarNode(x *runtime.Exec) (any, string, error) {
+func hDollarNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(hDollarCode)
 	if err != nil {
 		return nil, "", err
@@ -179,7 +179,7 @@ func hDollarNode(x *runtime.Exec) (any, string, error) {
 }
 
 // hGlobalNode runs node "h_global" (code.js).
-func hGlobalNode(x *runtime.Exec) (any, string, error) {
+func hGlobalNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(hGlobalCode)
 	if err != nil {
 		return nil, "", err
@@ -188,7 +188,7 @@ func hGlobalNode(x *runtime.Exec) (any, string, error) {
 }
 
 // hThisNode runs node "h_this" (code.js).
-func hThisNode(x *runtime.Exec) (any, string, error) {
+func hThisNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(hThisCode)
 	if err != nil {
 		return nil, "", err
@@ -197,7 +197,7 @@ func hThisNode(x *runtime.Exec) (any, string, error) {
 }
 
 // hFunctionNode runs node "h_function" (code.js).
-func hFunctionNode(x *runtime.Exec) (any, string, error) {
+func hFunctionNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(hFunctionCode)
 	if err != nil {
 		return nil, "", err
@@ -206,7 +206,7 @@ func hFunctionNode(x *runtime.Exec) (any, string, error) {
 }
 
 // hCtorNode runs node "h_ctor" (code.js).
-func hCtorNode(x *runtime.Exec) (any, string, error) {
+func hCtorNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(hCtorCode)
 	if err != nil {
 		return nil, "", err
@@ -215,7 +215,7 @@ func hCtorNode(x *runtime.Exec) (any, string, error) {
 }
 
 // hEvalNode runs node "h_eval" (code.js).
-func hEvalNode(x *runtime.Exec) (any, string, error) {
+func hEvalNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(hEvalCode)
 	if err != nil {
 		return nil, "", err
@@ -224,7 +224,7 @@ func hEvalNode(x *runtime.Exec) (any, string, error) {
 }
 
 // hRequireNode runs node "h_require" (code.js).
-func hRequireNode(x *runtime.Exec) (any, string, error) {
+func hRequireNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(hRequireCode)
 	if err != nil {
 		return nil, "", err
@@ -233,7 +233,7 @@ func hRequireNode(x *runtime.Exec) (any, string, error) {
 }
 
 // hQuotesNode runs node "h_quotes" (code.js).
-func hQuotesNode(x *runtime.Exec) (any, string, error) {
+func hQuotesNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(hQuotesCode)
 	if err != nil {
 		return nil, "", err
@@ -242,7 +242,7 @@ func hQuotesNode(x *runtime.Exec) (any, string, error) {
 }
 
 // hInputNode runs node "h_input" (code.js).
-func hInputNode(x *runtime.Exec) (any, string, error) {
+func hInputNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(hInputCode)
 	if err != nil {
 		return nil, "", err
@@ -251,7 +251,7 @@ func hInputNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

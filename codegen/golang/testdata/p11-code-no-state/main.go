@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p11-code-no-state",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/p11",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "first", Type: "code.js", Inputs: []string{"start"}},
 		{ID: "second", Type: "code.js", Inputs: []string{"first"}},
@@ -30,17 +30,17 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	firstCode  = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "const before = typeof globalThis.counter + \" \" + typeof Object.prototype.leak;\ntry { globalThis.counter = 1; } catch (e) {}\ntry { Object.prototype.leak = 1; } catch (e) {}\nreturn before;"}))
-	secondCode = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "const before = typeof globalThis.counter + \" \" + typeof Object.prototype.leak;\ntry { globalThis.counter = 1; } catch (e) {}\ntry { Object.prototype.leak = 1; } catch (e) {}\nreturn before;"}))
-	doneBody   = runtime.MustCompile("{\"first\": nodes.first, \"second\": nodes.second}")
+	firstCode  = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "const before = typeof globalThis.counter + \" \" + typeof Object.prototype.leak;\ntry { globalThis.counter = 1; } catch (e) {}\ntry { Object.prototype.leak = 1; } catch (e) {}\nreturn before;"}))
+	secondCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "const before = typeof globalThis.counter + \" \" + typeof Object.prototype.leak;\ntry { globalThis.counter = 1; } catch (e) {}\ntry { Object.prototype.leak = 1; } catch (e) {}\nreturn before;"}))
+	doneBody   = engine.MustCompile("{\"first\": nodes.first, \"second\": nodes.second}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var firstPort, secondPort string
 
 	// start: trigger.http
@@ -79,7 +79,7 @@ func handle(x *runtime.Exec) {
 }
 
 // firstNode runs node "first" (code.js).
-func firstNode(x *runtime.Exec) (any, string, error) {
+func firstNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(firstCode)
 	if err != nil {
 		return nil, "", err
@@ -88,7 +88,7 @@ func firstNode(x *runtime.Exec) (any, string, error) {
 }
 
 // secondNode runs node "second" (code.js).
-func secondNode(x *runtime.Exec) (any, string, error) {
+func secondNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(secondCode)
 	if err != nil {
 		return nil, "", err
@@ -97,7 +97,7 @@ func secondNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p12-code-log",
 	Version: 1,
 	Target:  "go",
 	Method:  "POST",
 	Path:    "/p12",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "talk", Type: "code.js", Inputs: []string{"start"}},
 		{ID: "done", Type: "response", Inputs: []string{"talk"}},
@@ -29,16 +29,16 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	talkCode = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "log.info(\"got\", request.body.n, {k: [1, \"x\"]}, null, true);\nlog.warn(\"careful\");\nlog.error(new RangeError(\"out\"));\nlog.debug(undefined);\nreturn request.body.n * 2;"}))
-	doneBody = runtime.MustCompile("{\"n\": nodes.talk}")
+	talkCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "log.info(\"got\", request.body.n, {k: [1, \"x\"]}, null, true);\nlog.warn(\"careful\");\nlog.error(new RangeError(\"out\"));\nlog.debug(undefined);\nreturn request.body.n * 2;"}))
+	doneBody = engine.MustCompile("{\"n\": nodes.talk}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var talkPort string
 
 	// start: trigger.http
@@ -66,7 +66,7 @@ func handle(x *runtime.Exec) {
 }
 
 // talkNode runs node "talk" (code.js).
-func talkNode(x *runtime.Exec) (any, string, error) {
+func talkNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(talkCode)
 	if err != nil {
 		return nil, "", err
@@ -75,7 +75,7 @@ func talkNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p13-code-throws",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/p13",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "boom", Type: "code.js", Inputs: []string{"start"}},
 		{ID: "never", Type: "response", Inputs: []string{"boom"}},
@@ -30,17 +30,17 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	boomCode    = runtime.Must(runtime.CompileCode(runtime.CodeSpec{Source: "const how = request.query.how;\nif (how === \"object\") throw {toString() { return \"custom object\"; }};\nif (how === \"string\") throw \"plain string\";\nif (how === \"type\") null.x;\nthrow new Error(\"plain error\");"}))
-	neverBody   = runtime.MustCompile("nodes.boom")
-	handledBody = runtime.MustCompile("{\"error\": nodes.boom.error}")
+	boomCode    = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "const how = request.query.how;\nif (how === \"object\") throw {toString() { return \"custom object\"; }};\nif (how === \"string\") throw \"plain string\";\nif (how === \"type\") null.x;\nthrow new Error(\"plain error\");"}))
+	neverBody   = engine.MustCompile("nodes.boom")
+	handledBody = engine.MustCompile("{\"error\": nodes.boom.error}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var boomPort string
 	var ok bool
 
@@ -79,7 +79,7 @@ func handle(x *runtime.Exec) {
 }
 
 // boomNode runs node "boom" (code.js).
-func boomNode(x *runtime.Exec) (any, string, error) {
+func boomNode(x *engine.Exec) (any, string, error) {
 	out, err := x.RunCode(boomCode)
 	if err != nil {
 		return nil, "", err
@@ -88,7 +88,7 @@ func boomNode(x *runtime.Exec) (any, string, error) {
 }
 
 // neverNode runs node "never" (response).
-func neverNode(x *runtime.Exec) error {
+func neverNode(x *engine.Exec) error {
 	body, err := x.Eval(neverBody)
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ func neverNode(x *runtime.Exec) error {
 }
 
 // handledNode runs node "handled" (response).
-func handledNode(x *runtime.Exec) error {
+func handledNode(x *engine.Exec) error {
 	body, err := x.Eval(handledBody)
 	if err != nil {
 		return err

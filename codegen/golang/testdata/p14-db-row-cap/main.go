@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p14-db-row-cap",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/p14",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "rows", Type: "db.query", Inputs: []string{"start"}},
 		{ID: "done", Type: "response", Inputs: []string{"rows"}},
@@ -29,17 +29,17 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	rowsQuery  = runtime.Must(runtime.NewQuery(runtime.QuerySpec{Datasource: "main", SQL: "select n from numbers where n <= $1 order by n", Params: 1, MaxRows: 10}))
-	rowsParam0 = runtime.MustCompile("int(request.query.upto)")
-	doneBody   = runtime.MustCompile("{\"count\": len(nodes.rows), \"last\": nodes.rows[len(nodes.rows) - 1].n}")
+	rowsQuery  = engine.Must(engine.NewQuery(runtime.QuerySpec{Datasource: "main", SQL: "select n from numbers where n <= $1 order by n", Params: 1, MaxRows: 10}))
+	rowsParam0 = engine.MustCompile("int(request.query.upto)")
+	doneBody   = engine.MustCompile("{\"count\": len(nodes.rows), \"last\": nodes.rows[len(nodes.rows) - 1].n}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var rowsPort string
 
 	// start: trigger.http
@@ -67,7 +67,7 @@ func handle(x *runtime.Exec) {
 }
 
 // rowsNode runs node "rows" (db.query).
-func rowsNode(x *runtime.Exec) (any, string, error) {
+func rowsNode(x *engine.Exec) (any, string, error) {
 	p0, err := x.Eval(rowsParam0)
 	if err != nil {
 		return nil, "", err
@@ -80,7 +80,7 @@ func rowsNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

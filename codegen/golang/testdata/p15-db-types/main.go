@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p15-db-types",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/p15",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "row", Type: "db.query", Inputs: []string{"start"}},
 		{ID: "none", Type: "db.query", Inputs: []string{"row"}},
@@ -30,18 +30,18 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	rowQuery  = runtime.Must(runtime.NewQuery(runtime.QuerySpec{Datasource: "main", SQL: "select * from things where id = $1", Params: 1}))
-	rowParam0 = runtime.MustCompile("int(request.query.id)")
-	noneQuery = runtime.Must(runtime.NewQuery(runtime.QuerySpec{Datasource: "nowhere", SQL: "select 1"}))
-	doneBody  = runtime.MustCompile("{\"row\": nodes.row[0], \"none\": nodes.none.error}")
+	rowQuery  = engine.Must(engine.NewQuery(runtime.QuerySpec{Datasource: "main", SQL: "select * from things where id = $1", Params: 1}))
+	rowParam0 = engine.MustCompile("int(request.query.id)")
+	noneQuery = engine.Must(engine.NewQuery(runtime.QuerySpec{Datasource: "nowhere", SQL: "select 1"}))
+	doneBody  = engine.MustCompile("{\"row\": nodes.row[0], \"none\": nodes.none.error}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var rowPort, nonePort string
 	var ok bool
 
@@ -82,7 +82,7 @@ func handle(x *runtime.Exec) {
 }
 
 // rowNode runs node "row" (db.query).
-func rowNode(x *runtime.Exec) (any, string, error) {
+func rowNode(x *engine.Exec) (any, string, error) {
 	p0, err := x.Eval(rowParam0)
 	if err != nil {
 		return nil, "", err
@@ -95,7 +95,7 @@ func rowNode(x *runtime.Exec) (any, string, error) {
 }
 
 // noneNode runs node "none" (db.query).
-func noneNode(x *runtime.Exec) (any, string, error) {
+func noneNode(x *engine.Exec) (any, string, error) {
 	out, err := x.Query(noneQuery, []any{})
 	if err != nil {
 		return nil, "", err
@@ -104,7 +104,7 @@ func noneNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

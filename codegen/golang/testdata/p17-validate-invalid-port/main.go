@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p17-validate-invalid-port",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/p17",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "check", Type: "validate", Inputs: []string{"start"}},
 		{ID: "done", Type: "response", Inputs: []string{"check"}},
@@ -30,18 +30,18 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	checkSchema = runtime.Must(runtime.CompileSchema([]byte("{\n            \"type\": \"object\",\n            \"required\": [\n              \"page\"\n            ],\n            \"properties\": {\n              \"page\": {\n                \"type\": \"string\",\n                \"pattern\": \"^[0-9]+$\"\n              },\n              \"size\": {\n                \"enum\": [\n                  \"10\",\n                  \"50\"\n                ]\n              }\n            }\n          }")))
-	checkValue  = runtime.MustCompile("request.query")
-	doneBody    = runtime.MustCompile("{\"page\": int(nodes.check.page)}")
-	refuseBody  = runtime.MustCompile("{\"problems\": nodes.check.errors, \"count\": len(nodes.check.errors)}")
+	checkSchema = engine.Must(engine.CompileSchema([]byte("{\n            \"type\": \"object\",\n            \"required\": [\n              \"page\"\n            ],\n            \"properties\": {\n              \"page\": {\n                \"type\": \"string\",\n                \"pattern\": \"^[0-9]+$\"\n              },\n              \"size\": {\n                \"enum\": [\n                  \"10\",\n                  \"50\"\n                ]\n              }\n            }\n          }")))
+	checkValue  = engine.MustCompile("request.query")
+	doneBody    = engine.MustCompile("{\"page\": int(nodes.check.page)}")
+	refuseBody  = engine.MustCompile("{\"problems\": nodes.check.errors, \"count\": len(nodes.check.errors)}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var checkPort string
 
 	// start: trigger.http
@@ -78,7 +78,7 @@ func handle(x *runtime.Exec) {
 }
 
 // checkNode runs node "check" (validate).
-func checkNode(x *runtime.Exec) (any, string, error) {
+func checkNode(x *engine.Exec) (any, string, error) {
 	v, err := x.Eval(checkValue)
 	if err != nil {
 		return nil, "", err
@@ -94,7 +94,7 @@ func checkNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err
@@ -104,7 +104,7 @@ func doneNode(x *runtime.Exec) error {
 }
 
 // refuseNode runs node "refuse" (response).
-func refuseNode(x *runtime.Exec) error {
+func refuseNode(x *engine.Exec) error {
 	body, err := x.Eval(refuseBody)
 	if err != nil {
 		return err

@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p18-expr-budget",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/p18",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "pick", Type: "if", Inputs: []string{"start"}},
 		{ID: "bare", Type: "set", Inputs: []string{"pick"}},
@@ -32,19 +32,19 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	pickCondition = runtime.MustCompile("request.query.handle == \"1\"")
-	bareN         = runtime.MustCompile("request.query.kind == \"repeat\" ? len(repeat(repeat(\"x\", 999999), 999999)) : request.query.kind == \"double\" ? len(reduce(1..40, #acc + #acc, \"x\")) : request.query.kind == \"range\" ? len(map(1..1000000000, #)) : request.query.kind == \"shared\" ? (let s = repeat(\"x\", 1000000); len(toJSON(map(1..1000, s)))) : request.query.kind == \"steps\" ? (let r = 1..5000; count(r, count(r, # > 1) == 4999)) : len(repeat(\"x\", 1000) + join(map(1..10, string(#)), \",\"))")
-	guardedN      = runtime.MustCompile("request.query.kind == \"repeat\" ? len(repeat(repeat(\"x\", 999999), 999999)) : request.query.kind == \"double\" ? len(reduce(1..40, #acc + #acc, \"x\")) : request.query.kind == \"range\" ? len(map(1..1000000000, #)) : request.query.kind == \"shared\" ? (let s = repeat(\"x\", 1000000); len(toJSON(map(1..1000, s)))) : request.query.kind == \"steps\" ? (let r = 1..5000; count(r, count(r, # > 1) == 4999)) : len(repeat(\"x\", 1000) + join(map(1..10, string(#)), \",\"))")
-	okBody        = runtime.MustCompile("{\"n\": (nodes.bare ?? nodes.guarded).n}")
-	caughtBody    = runtime.MustCompile("nodes.guarded")
+	pickCondition = engine.MustCompile("request.query.handle == \"1\"")
+	bareN         = engine.MustCompile("request.query.kind == \"repeat\" ? len(repeat(repeat(\"x\", 999999), 999999)) : request.query.kind == \"double\" ? len(reduce(1..40, #acc + #acc, \"x\")) : request.query.kind == \"range\" ? len(map(1..1000000000, #)) : request.query.kind == \"shared\" ? (let s = repeat(\"x\", 1000000); len(toJSON(map(1..1000, s)))) : request.query.kind == \"steps\" ? (let r = 1..5000; count(r, count(r, # > 1) == 4999)) : len(repeat(\"x\", 1000) + join(map(1..10, string(#)), \",\"))")
+	guardedN      = engine.MustCompile("request.query.kind == \"repeat\" ? len(repeat(repeat(\"x\", 999999), 999999)) : request.query.kind == \"double\" ? len(reduce(1..40, #acc + #acc, \"x\")) : request.query.kind == \"range\" ? len(map(1..1000000000, #)) : request.query.kind == \"shared\" ? (let s = repeat(\"x\", 1000000); len(toJSON(map(1..1000, s)))) : request.query.kind == \"steps\" ? (let r = 1..5000; count(r, count(r, # > 1) == 4999)) : len(repeat(\"x\", 1000) + join(map(1..10, string(#)), \",\"))")
+	okBody        = engine.MustCompile("{\"n\": (nodes.bare ?? nodes.guarded).n}")
+	caughtBody    = engine.MustCompile("nodes.guarded")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var pickPort, barePort, guardedPort string
 	var ok bool
 
@@ -105,7 +105,7 @@ func handle(x *runtime.Exec) {
 }
 
 // pickNode runs node "pick" (if).
-func pickNode(x *runtime.Exec) (any, string, error) {
+func pickNode(x *engine.Exec) (any, string, error) {
 	v, err := x.Cond(pickCondition)
 	if err != nil {
 		return nil, "", err
@@ -117,7 +117,7 @@ func pickNode(x *runtime.Exec) (any, string, error) {
 }
 
 // bareNode runs node "bare" (set).
-func bareNode(x *runtime.Exec) (any, string, error) {
+func bareNode(x *engine.Exec) (any, string, error) {
 	out := make(map[string]any, 1)
 	var err error
 	if out["n"], err = x.Eval(bareN); err != nil {
@@ -127,7 +127,7 @@ func bareNode(x *runtime.Exec) (any, string, error) {
 }
 
 // guardedNode runs node "guarded" (set).
-func guardedNode(x *runtime.Exec) (any, string, error) {
+func guardedNode(x *engine.Exec) (any, string, error) {
 	out := make(map[string]any, 1)
 	var err error
 	if out["n"], err = x.Eval(guardedN); err != nil {
@@ -137,7 +137,7 @@ func guardedNode(x *runtime.Exec) (any, string, error) {
 }
 
 // okNode runs node "ok" (response).
-func okNode(x *runtime.Exec) error {
+func okNode(x *engine.Exec) error {
 	body, err := x.Eval(okBody)
 	if err != nil {
 		return err
@@ -147,7 +147,7 @@ func okNode(x *runtime.Exec) error {
 }
 
 // caughtNode runs node "caught" (response).
-func caughtNode(x *runtime.Exec) error {
+func caughtNode(x *engine.Exec) error {
 	body, err := x.Eval(caughtBody)
 	if err != nil {
 		return err

@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "p19-http-egress-refused",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/p19",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "pick", Type: "if", Inputs: []string{"start"}},
 		{ID: "call", Type: "http.request", Inputs: []string{"pick"}},
@@ -32,21 +32,21 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	pickCondition = runtime.MustCompile("request.query.handle == \"1\"")
-	callCall      = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "GET", Retries: 3}))
-	callURL       = runtime.MustCompile("request.query.via == \"redirect\" ? env.UPSTREAM + \"/redirect?to=http://127.0.0.1:9/admin\" : \"http://127.0.0.1:9/admin?token=\" + env.SECRET")
-	guardedCall   = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
-	guardedURL    = runtime.MustCompile("\"http://127.0.0.1:9/admin?token=\" + env.SECRET")
-	okBody        = runtime.MustCompile("\"reached\"")
-	fallbackBody  = runtime.MustCompile("{\"reason\": nodes.guarded.error}")
+	pickCondition = engine.MustCompile("request.query.handle == \"1\"")
+	callCall      = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET", Retries: 3}))
+	callURL       = engine.MustCompile("request.query.via == \"redirect\" ? env.UPSTREAM + \"/redirect?to=http://127.0.0.1:9/admin\" : \"http://127.0.0.1:9/admin?token=\" + env.SECRET")
+	guardedCall   = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
+	guardedURL    = engine.MustCompile("\"http://127.0.0.1:9/admin?token=\" + env.SECRET")
+	okBody        = engine.MustCompile("\"reached\"")
+	fallbackBody  = engine.MustCompile("{\"reason\": nodes.guarded.error}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var pickPort, callPort, guardedPort string
 	var ok bool
 
@@ -107,7 +107,7 @@ func handle(x *runtime.Exec) {
 }
 
 // pickNode runs node "pick" (if).
-func pickNode(x *runtime.Exec) (any, string, error) {
+func pickNode(x *engine.Exec) (any, string, error) {
 	v, err := x.Cond(pickCondition)
 	if err != nil {
 		return nil, "", err
@@ -119,7 +119,7 @@ func pickNode(x *runtime.Exec) (any, string, error) {
 }
 
 // callNode runs node "call" (http.request).
-func callNode(x *runtime.Exec) (any, string, error) {
+func callNode(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(callURL)
 	if err != nil {
 		return nil, "", err
@@ -132,7 +132,7 @@ func callNode(x *runtime.Exec) (any, string, error) {
 }
 
 // guardedNode runs node "guarded" (http.request).
-func guardedNode(x *runtime.Exec) (any, string, error) {
+func guardedNode(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(guardedURL)
 	if err != nil {
 		return nil, "", err
@@ -145,7 +145,7 @@ func guardedNode(x *runtime.Exec) (any, string, error) {
 }
 
 // okNode runs node "ok" (response).
-func okNode(x *runtime.Exec) error {
+func okNode(x *engine.Exec) error {
 	body, err := x.Eval(okBody)
 	if err != nil {
 		return err
@@ -155,7 +155,7 @@ func okNode(x *runtime.Exec) error {
 }
 
 // fallbackNode runs node "fallback" (response).
-func fallbackNode(x *runtime.Exec) error {
+func fallbackNode(x *engine.Exec) error {
 	body, err := x.Eval(fallbackBody)
 	if err != nil {
 		return err

@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "path-params",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/users/:id/tags/:tag",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "done", Type: "response", Inputs: []string{"start"}},
 	},
@@ -28,15 +28,15 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	doneBody = runtime.MustCompile("{\"id\": request.params.id, \"tag\": upper(request.params.tag), \"path\": request.path}")
+	doneBody = engine.MustCompile("{\"id\": request.params.id, \"tag\": upper(request.params.tag), \"path\": request.path}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	// start: trigger.http
 	startPort := x.Trigger("start")
 
@@ -51,7 +51,7 @@ func handle(x *runtime.Exec) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

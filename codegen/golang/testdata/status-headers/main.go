@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "status-headers",
 	Version: 1,
 	Target:  "go",
 	Method:  "POST",
 	Path:    "/items",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "done", Type: "response", Inputs: []string{"start"}},
 	},
@@ -28,17 +28,17 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	doneLocation = runtime.MustCompile("\"/items/\" + string(request.body.id)")
-	doneXCount   = runtime.MustCompile("string(len(request.body.tags))")
-	doneBody     = runtime.MustCompile("request.body")
+	doneLocation = engine.MustCompile("\"/items/\" + string(request.body.id)")
+	doneXCount   = engine.MustCompile("string(len(request.body.tags))")
+	doneBody     = engine.MustCompile("request.body")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	// start: trigger.http
 	startPort := x.Trigger("start")
 
@@ -53,7 +53,7 @@ func handle(x *runtime.Exec) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	h0, err := x.Eval(doneLocation)
 	if err != nil {
 		return err
@@ -66,6 +66,6 @@ func doneNode(x *runtime.Exec) error {
 	if err != nil {
 		return err
 	}
-	x.Respond(201, runtime.Headers([][2]any{{"Location", h0}, {"X-Count", h1}}), body)
+	x.Respond(201, engine.Headers([][2]any{{"Location", h0}, {"X-Count", h1}}), body)
 	return nil
 }

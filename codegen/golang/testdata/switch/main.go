@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "switch",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/grade",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "grade", Type: "switch", Inputs: []string{"start"}},
 		{ID: "ra", Type: "response", Inputs: []string{"grade"}},
@@ -31,19 +31,19 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	gradeA = runtime.MustCompile("int(request.query.score) >= 90")
-	gradeB = runtime.MustCompile("int(request.query.score) >= 75")
-	raBody = runtime.MustCompile("{\"grade\": \"A\"}")
-	rbBody = runtime.MustCompile("{\"grade\": \"B\"}")
-	rcBody = runtime.MustCompile("{\"grade\": \"C\", \"port\": nodes.grade}")
+	gradeA = engine.MustCompile("int(request.query.score) >= 90")
+	gradeB = engine.MustCompile("int(request.query.score) >= 75")
+	raBody = engine.MustCompile("{\"grade\": \"A\"}")
+	rbBody = engine.MustCompile("{\"grade\": \"B\"}")
+	rcBody = engine.MustCompile("{\"grade\": \"C\", \"port\": nodes.grade}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var gradePort string
 
 	// start: trigger.http
@@ -89,7 +89,7 @@ func handle(x *runtime.Exec) {
 }
 
 // gradeNode runs node "grade" (switch).
-func gradeNode(x *runtime.Exec) (any, string, error) {
+func gradeNode(x *engine.Exec) (any, string, error) {
 	if v, err := x.Cond(gradeA); err != nil {
 		return nil, "", err
 	} else if v {
@@ -104,7 +104,7 @@ func gradeNode(x *runtime.Exec) (any, string, error) {
 }
 
 // raNode runs node "ra" (response).
-func raNode(x *runtime.Exec) error {
+func raNode(x *engine.Exec) error {
 	body, err := x.Eval(raBody)
 	if err != nil {
 		return err
@@ -114,7 +114,7 @@ func raNode(x *runtime.Exec) error {
 }
 
 // rbNode runs node "rb" (response).
-func rbNode(x *runtime.Exec) error {
+func rbNode(x *engine.Exec) error {
 	body, err := x.Eval(rbBody)
 	if err != nil {
 		return err
@@ -124,7 +124,7 @@ func rbNode(x *runtime.Exec) error {
 }
 
 // rcNode runs node "rc" (response).
-func rcNode(x *runtime.Exec) error {
+func rcNode(x *engine.Exec) error {
 	body, err := x.Eval(rcBody)
 	if err != nil {
 		return err

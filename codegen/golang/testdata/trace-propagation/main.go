@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "trace-propagation",
 	Version: 1,
 	Target:  "go",
 	Method:  "GET",
 	Path:    "/traced",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "call", Type: "http.request", Inputs: []string{"start"}},
 		{ID: "done", Type: "response", Inputs: []string{"call"}},
@@ -29,19 +29,19 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	callCall    = runtime.Must(runtime.NewHTTPCall(runtime.HTTPSpec{Method: "POST"}))
-	callURL     = runtime.MustCompile("env.UPSTREAM + \"/echo\"")
-	callXCaller = runtime.MustCompile("\"flow-\" + request.query.who")
-	callBody    = runtime.MustCompile("{\"x\": 1, \"who\": request.query.who}")
-	doneBody    = runtime.MustCompile("{\"traceparent\": nodes.call.body.headers.traceparent, \"caller\": nodes.call.body.headers[\"x-caller\"], \"sent\": nodes.call.body.body, \"status\": nodes.call.status, \"trace\": trace.id}")
+	callCall    = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "POST"}))
+	callURL     = engine.MustCompile("env.UPSTREAM + \"/echo\"")
+	callXCaller = engine.MustCompile("\"flow-\" + request.query.who")
+	callBody    = engine.MustCompile("{\"x\": 1, \"who\": request.query.who}")
+	doneBody    = engine.MustCompile("{\"traceparent\": nodes.call.body.headers.traceparent, \"caller\": nodes.call.body.headers[\"x-caller\"], \"sent\": nodes.call.body.body, \"status\": nodes.call.status, \"trace\": trace.id}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var callPort string
 
 	// start: trigger.http
@@ -69,7 +69,7 @@ func handle(x *runtime.Exec) {
 }
 
 // callNode runs node "call" (http.request).
-func callNode(x *runtime.Exec) (any, string, error) {
+func callNode(x *engine.Exec) (any, string, error) {
 	url, err := x.Eval(callURL)
 	if err != nil {
 		return nil, "", err
@@ -90,7 +90,7 @@ func callNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

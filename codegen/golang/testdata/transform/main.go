@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "transform",
 	Version: 1,
 	Target:  "go",
 	Method:  "POST",
 	Path:    "/orders",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "calc", Type: "set", Inputs: []string{"start"}},
 		{ID: "big", Type: "if", Inputs: []string{"calc"}},
@@ -32,20 +32,20 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	calcTotal     = runtime.MustCompile("sum(request.body.items, .qty * .price)")
-	calcExpensive = runtime.MustCompile("map(filter(request.body.items, .price > 10), ({\"sku\": .sku, \"qty\": .qty}))")
-	bigCondition  = runtime.MustCompile("nodes.calc.total > 100")
-	discDiscount  = runtime.MustCompile("nodes.calc.total * 0.1")
-	respBigBody   = runtime.MustCompile("{\"customer\": request.body.customer, \"total\": nodes.calc.total, \"discount\": nodes.disc.discount, \"expensive\": nodes.calc.expensive}")
-	respSmallBody = runtime.MustCompile("{\"customer\": request.body.customer, \"total\": nodes.calc.total, \"discount\": 0, \"expensive\": nodes.calc.expensive}")
+	calcTotal     = engine.MustCompile("sum(request.body.items, .qty * .price)")
+	calcExpensive = engine.MustCompile("map(filter(request.body.items, .price > 10), ({\"sku\": .sku, \"qty\": .qty}))")
+	bigCondition  = engine.MustCompile("nodes.calc.total > 100")
+	discDiscount  = engine.MustCompile("nodes.calc.total * 0.1")
+	respBigBody   = engine.MustCompile("{\"customer\": request.body.customer, \"total\": nodes.calc.total, \"discount\": nodes.disc.discount, \"expensive\": nodes.calc.expensive}")
+	respSmallBody = engine.MustCompile("{\"customer\": request.body.customer, \"total\": nodes.calc.total, \"discount\": 0, \"expensive\": nodes.calc.expensive}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var calcPort, bigPort, discPort string
 
 	// start: trigger.http
@@ -104,7 +104,7 @@ func handle(x *runtime.Exec) {
 }
 
 // calcNode runs node "calc" (set).
-func calcNode(x *runtime.Exec) (any, string, error) {
+func calcNode(x *engine.Exec) (any, string, error) {
 	out := make(map[string]any, 2)
 	var err error
 	if out["total"], err = x.Eval(calcTotal); err != nil {
@@ -117,7 +117,7 @@ func calcNode(x *runtime.Exec) (any, string, error) {
 }
 
 // bigNode runs node "big" (if).
-func bigNode(x *runtime.Exec) (any, string, error) {
+func bigNode(x *engine.Exec) (any, string, error) {
 	v, err := x.Cond(bigCondition)
 	if err != nil {
 		return nil, "", err
@@ -129,7 +129,7 @@ func bigNode(x *runtime.Exec) (any, string, error) {
 }
 
 // discNode runs node "disc" (set).
-func discNode(x *runtime.Exec) (any, string, error) {
+func discNode(x *engine.Exec) (any, string, error) {
 	out := make(map[string]any, 1)
 	var err error
 	if out["discount"], err = x.Eval(discDiscount); err != nil {
@@ -139,7 +139,7 @@ func discNode(x *runtime.Exec) (any, string, error) {
 }
 
 // respBigNode runs node "resp_big" (response).
-func respBigNode(x *runtime.Exec) error {
+func respBigNode(x *engine.Exec) error {
 	body, err := x.Eval(respBigBody)
 	if err != nil {
 		return err
@@ -149,7 +149,7 @@ func respBigNode(x *runtime.Exec) error {
 }
 
 // respSmallNode runs node "resp_small" (response).
-func respSmallNode(x *runtime.Exec) error {
+func respSmallNode(x *engine.Exec) error {
 	body, err := x.Eval(respSmallBody)
 	if err != nil {
 		return err

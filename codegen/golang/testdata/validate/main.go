@@ -9,17 +9,17 @@
 package main
 
 import (
-	"github.com/flowline/flowline/runtime"
+	"github.com/flowline/flowline/engine"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
-var manifest = runtime.Manifest{
+var manifest = engine.Manifest{
 	Flow:    "validate",
 	Version: 1,
 	Target:  "go",
 	Method:  "POST",
 	Path:    "/signup",
-	Nodes: []runtime.NodeInfo{
+	Nodes: []engine.NodeInfo{
 		{ID: "start", Type: "trigger.http"},
 		{ID: "check", Type: "validate", Inputs: []string{"start"}},
 		{ID: "done", Type: "response", Inputs: []string{"check"}},
@@ -29,17 +29,17 @@ var manifest = runtime.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	checkSchema = runtime.Must(runtime.CompileSchema([]byte("{\n            \"type\": \"object\",\n            \"required\": [\n              \"email\",\n              \"age\"\n            ],\n            \"properties\": {\n              \"email\": {\n                \"type\": \"string\",\n                \"minLength\": 3\n              },\n              \"age\": {\n                \"type\": \"integer\",\n                \"minimum\": 18\n              }\n            }\n          }")))
-	checkValue  = runtime.MustCompile("request.body")
-	doneBody    = runtime.MustCompile("{\"ok\": true, \"email\": request.body.email}")
+	checkSchema = engine.Must(engine.CompileSchema([]byte("{\n            \"type\": \"object\",\n            \"required\": [\n              \"email\",\n              \"age\"\n            ],\n            \"properties\": {\n              \"email\": {\n                \"type\": \"string\",\n                \"minLength\": 3\n              },\n              \"age\": {\n                \"type\": \"integer\",\n                \"minimum\": 18\n              }\n            }\n          }")))
+	checkValue  = engine.MustCompile("request.body")
+	doneBody    = engine.MustCompile("{\"ok\": true, \"email\": request.body.email}")
 )
 
 func main() {
-	runtime.Main(manifest, runtime.ProgramFunc(handle))
+	engine.Main(manifest, engine.ProgramFunc(handle))
 }
 
 // handle runs one request through the flow.
-func handle(x *runtime.Exec) {
+func handle(x *engine.Exec) {
 	var checkPort string
 
 	// start: trigger.http
@@ -70,7 +70,7 @@ func handle(x *runtime.Exec) {
 }
 
 // checkNode runs node "check" (validate).
-func checkNode(x *runtime.Exec) (any, string, error) {
+func checkNode(x *engine.Exec) (any, string, error) {
 	v, err := x.Eval(checkValue)
 	if err != nil {
 		return nil, "", err
@@ -87,7 +87,7 @@ func checkNode(x *runtime.Exec) (any, string, error) {
 }
 
 // doneNode runs node "done" (response).
-func doneNode(x *runtime.Exec) error {
+func doneNode(x *engine.Exec) error {
 	body, err := x.Eval(doneBody)
 	if err != nil {
 		return err

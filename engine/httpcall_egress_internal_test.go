@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/flowline/flowline/engine/egress"
+)
+
+// These tests give a flow's HTTP client a fake DNS and a dial function
+// that fails the test when asked for any address off 127.0.0.0/8, so that
+// the egress policy meets private and metadata addresses through the whole
+// client (transport, redirects, pooling) without a packet leaving the
+// loopback interface.
+
+type fakeDNS struct {
+	mu      sync.Mutex
+	answers map[string][]string // name -> the answer of each lookup in turn (the last one repeats)
+	n       map[string]int
+}
+
+func (d *fakeDNS) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	as := d.answers[host]
+	if len(as) == 0 {
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	i := min(d.n[host], len(as)-1)
+	d.n[host]++
+	return []netip.Addr{netip.MustParseAddr(as[i])}, nil
+}
+
+// loopbackDial connects to 127.0.0.0/8 only; anything else fails the test.
+func loopbackDial(t *testing.T) func(ctx context.Context, network, address string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		ap, err := netip.ParseAddrPort(address)
+		if err != nil || !netip.MustParsePrefix("127.0.0.0/8").Contains(ap.Addr()) {
+			t.Errorf("the flow's client was about to connect to %s %s, off the loopback range", network, address)
+			return nil, errors.New("test: no connections off loopback")
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, address)
+	}
+}
+
+// callOnce serves one request of a flow whose node calc calls url with
+// headers, through f's client.
+func callOnce(t *testing.T, f *Flow, call *HTTPCall, url string, headers [][2]any) (map[string]any, error) {
+	t.Helper()
+	var out map[string]any
+	var err error
+	f.prog = ProgramFunc(func(x *Exec) {
+		x.Trigger("start")
+		x.Begin("calc")
+		out, err = x.HTTPRequest(call, url, headers, nil)
+		if err != nil {
+			x.Fail(err, false)
+			return
+		}
+		x.End(out, "out")
+		x.Begin("done")
+		x.Respond(200, nil, nil)
+	})
+	f.Serve(httptest.NewRequest("GET", "/t", nil), false)
+	return out, err
+}
+
+func egressFlow(t *testing.T, allow ...string) *Flow {
+	t.Helper()
+	p, err := egress.Parse(allow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Manifest{Flow: "t", Version: 1, Target: "go", Method: "GET", Path: "/t",
+		Nodes: []NodeInfo{{ID: "start", Type: "trigger.http"}, {ID: "calc", Type: "http.request"}, {ID: "done", Type: "response"}}}
+	f, err := New(m, ProgramFunc(func(*Exec) {}), Options{Egress: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	return f
+}
+
+// TestEgressRebinding: a name that resolved to an allowed address on one
+// connection and to a private or metadata address on the next is refused
+// on the next: every new connection resolves and checks again.
+func TestEgressRebinding(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close") // every call dials anew
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	f := egressFlow(t, "127.0.0.1:"+port)
+	f.res.resolver = &fakeDNS{answers: map[string][]string{"rebind.example": {"127.0.0.1", "10.0.0.7", "169.254.169.254"}}, n: map[string]int{}}
+	f.res.dial = loopbackDial(t)
+	call, _ := NewHTTPCall(HTTPSpec{Method: "GET", Retries: 2})
+	url := "http://rebind.example:" + port + "/"
+	if out, err := callOnce(t, f, call, url, nil); err != nil || out["body"] != "ok" {
+		t.Fatalf("first call: %v %v", out, err)
+	}
+	for _, want := range []string{"10.0.0.7:" + port + " (a private address)", "169.254.169.254:" + port + " (a link-local address"} {
+		_, err := callOnce(t, f, call, url, nil)
+		var re *egress.RefusedError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), want) {
+			t.Errorf("after rebinding: %v, want a refusal of %s", err, want)
+		}
+	}
+}
+
+// TestEgressHostHeader: a Host header naming another host is refused
+// before anything is dialled when the URL's host is not on the list, and
+// sent when it is.
+func TestEgressHostHeader(t *testing.T) {
+	var gotHost string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotHost = r.Host
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	call, _ := NewHTTPCall(HTTPSpec{Method: "GET"})
+
+	// A public name, allowed without a list: the Host header is refused
+	// and nothing is dialled (the dial function would fail the test).
+	f := egressFlow(t)
+	f.res.resolver = &fakeDNS{answers: map[string][]string{"api.example.com": {"93.184.216.34"}}, n: map[string]int{}}
+	f.res.dial = loopbackDial(t)
+	_, err := callOnce(t, f, call, "http://api.example.com/x", [][2]any{{"Host", "admin.internal"}})
+	if err == nil || !strings.Contains(err.Error(), "Host header") || !strings.Contains(err.Error(), "api.example.com:80") {
+		t.Errorf("Host override on an unlisted destination: %v", err)
+	}
+
+	// Listed by name: the Host header goes with the request.
+	f = egressFlow(t, "api.example.com:"+port)
+	f.res.resolver = &fakeDNS{answers: map[string][]string{"api.example.com": {"127.0.0.1"}}, n: map[string]int{}}
+	f.res.dial = loopbackDial(t)
+	if out, err := callOnce(t, f, call, "http://api.example.com:"+port+"/x", [][2]any{{"Host", "admin.internal"}}); err != nil || out["body"] != "ok" || gotHost != "admin.internal" {
+		t.Errorf("Host override on a listed destination: %v %v, host %q", out, err, gotHost)
+	}
+}
+
+// TestEgressNoEnvironmentProxy: HTTP_PROXY and its kin are not used, so a
+// proxy cannot make the connection the policy should have judged.
+func TestEgressNoEnvironmentProxy(t *testing.T) {
+	f := egressFlow(t)
+	tr, ok := f.res.httpClient().Transport.(*http.Transport)
+	if !ok || tr.Proxy != nil {
+		t.Fatalf("the flow's transport uses a proxy function (%T)", f.res.httpClient().Transport)
+	}
+	if f.res.httpClient().CheckRedirect == nil {
+		t.Fatal("redirects are not checked")
+	}
+}
