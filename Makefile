@@ -22,7 +22,7 @@ build: $(BIN)
 $(BIN): web/dist/index.html $(VENDOR_ZIP) $(GO_SRC)
 	$(GO) build -o $(BIN) ./cmd/flowline
 
-$(VENDOR_ZIP): go.mod go.sum $(shell find engine flow -name '*.go') codegen/build/vendorgen/main.go
+$(VENDOR_ZIP): go.mod go.sum $(shell find contract engine flow codegen/golang codegen/js codegen/plan.go -name '*.go') codegen/build/vendorgen/main.go
 	$(GO) run ./codegen/build/vendorgen -go "$(GO)" -o $@
 
 web: web/dist/index.html

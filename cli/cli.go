@@ -13,9 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/flowline/flowline/engine/jshost"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
-	"github.com/flowline/flowline/engine"
 	"github.com/flowline/flowline/server"
 )
 
@@ -38,7 +38,7 @@ func Run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	case "serve":
 		return serve(args, stderr, getenv)
 	case "host":
-		return engine.HostMain(stdout, getenv)
+		return jshost.Main(stdout, getenv, nodes.Bindings())
 	case "validate":
 		return validate(args, stdout, stderr)
 	case "version":

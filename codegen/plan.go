@@ -6,12 +6,13 @@ package codegen
 import (
 	"fmt"
 
-	"github.com/flowline/flowline/flow"
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/flow"
 )
 
 // ManifestFile is the manifest's name in every bundle.
-const ManifestFile = engine.ManifestFile
+const ManifestFile = contract.ManifestFile
 
 // Plan is a flow laid out for straight-line code.
 type Plan struct {

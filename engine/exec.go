@@ -12,6 +12,7 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/flow"
 )
 
@@ -21,17 +22,16 @@ import (
 type Exec struct {
 	ctx     context.Context
 	flow    *Flow
-	Trace   Trace
+	Trace   contract.Trace
 	request map[string]any
 	nodes   map[string]any
 	env     map[string]any // what expressions see
 	detail  bool           // keep inputs, outputs and log lines (test runs)
 
-	spans   []Span
-	cur     int // index in spans of the running node, -1 between nodes
-	logs    []LogLine
-	resp    *Response
-	lastErr error // the error a host call is failing with, for the JS host
+	spans []Span
+	cur   int // index in spans of the running node, -1 between nodes
+	logs  []LogLine
+	resp  *Response
 
 	// What a run reuses when its Exec is recycled (ServeHTTP does, once
 	// the answer is written): the expression VM, its meter and the maps.
@@ -105,7 +105,7 @@ func Upstream(err error) error { return &NodeError{Kind: KindUpstream, Err: err}
 var execPool sync.Pool
 
 // newExec returns an Exec for one run of f; start sets its request.
-func newExec(f *Flow, tr Trace, detail bool) *Exec {
+func newExec(f *Flow, tr contract.Trace, detail bool) *Exec {
 	x, _ := execPool.Get().(*Exec)
 	if x == nil {
 		x = &Exec{
@@ -146,7 +146,7 @@ func (x *Exec) release() {
 	clear(x.spans)
 	clear(x.machine.Variables)
 	x.spans = x.spans[:0]
-	x.ctx, x.flow, x.request, x.logs, x.resp, x.lastErr = nil, nil, nil, nil, nil, nil
+	x.ctx, x.flow, x.request, x.logs, x.resp = nil, nil, nil, nil, nil
 	x.meter.Reset(nil, 0, 0) // let go of the request's context
 	x.env["request"], x.env["env"], x.trace["id"] = nil, nil, nil
 	x.answer = Response{}
@@ -189,7 +189,7 @@ func (x *Exec) Begin(id string) {
 // SpanID is the running node's span id, for the traceparent of its calls.
 func (x *Exec) SpanID() string {
 	if x.cur < 0 {
-		return NewSpanID()
+		return contract.NewSpanID()
 	}
 	return x.spanID(x.cur)
 }
@@ -305,14 +305,14 @@ func (x *Exec) Fail(err error, hasErrorPort bool) (port string, ok bool) {
 func (x *Exec) Responded() bool { return x.resp != nil }
 
 // Eval runs a compiled expression against this request, on the budget of
-// ExprMemoryLimit and ExprStepLimit and until the request's deadline. Its
+// Options.ExprMemory and ExprSteps and until the request's deadline. Its
 // result is normalized (see Normalize), so both targets keep and send the
 // same values.
 func (x *Exec) Eval(p *vm.Program) (any, error) {
 	if p == nil {
 		return nil, errors.New("program is nil")
 	}
-	x.meter.Reset(x.ctx, ExprMemoryLimit, ExprStepLimit)
+	x.meter.Reset(x.ctx, x.flow.opts.ExprMemory, x.flow.opts.ExprSteps)
 	v, err := x.meter.Eval(&x.machine, p, x.env)
 	if err != nil {
 		return nil, err
@@ -328,7 +328,7 @@ func (x *Exec) Cond(p *vm.Program) (bool, error) {
 	}
 	b, ok := v.(bool)
 	if !ok {
-		return false, fmt.Errorf("condition gave %s, not a bool", describe(v))
+		return false, fmt.Errorf("condition gave %s, not a bool", Describe(v))
 	}
 	return b, nil
 }
@@ -368,14 +368,14 @@ func (x *Exec) logAt(l slog.Level, node string, span int, msg string) {
 		return
 	}
 	if node == "" {
-		lg.LogAttrs(x.ctx, l, msg, slog.String("trace_id", x.Trace.ID))
+		lg.LogAttrs(x.ctx, l, msg, slog.String(contract.LogTraceID, x.Trace.ID))
 		return
 	}
 	spanID := ""
 	if span >= 0 {
 		spanID = x.spanID(span)
 	}
-	lg.LogAttrs(x.ctx, l, msg, slog.String("trace_id", x.Trace.ID), slog.String("node", node), slog.String("span_id", spanID))
+	lg.LogAttrs(x.ctx, l, msg, slog.String(contract.LogTraceID, x.Trace.ID), slog.String(contract.LogNode, node), slog.String(contract.LogSpanID, spanID))
 }
 
 func levelName(l slog.Level) string {
@@ -420,3 +420,21 @@ func (x *Exec) Logs() []LogLine { return x.logs }
 
 // Response is the answer, or nil when no node responded.
 func (x *Exec) Response() *Response { return x.resp }
+
+// PortInvalid is the port a validate node takes when the value does not
+// match its schema.
+const PortInvalid = "invalid"
+
+// Refuse ends the running node by port with out, and answers the request
+// with status and {"error": msg, "details": details, "trace_id"}: what a
+// node that checks the request (validate, a signature check) does when
+// its port for a failed check has no edge. A nil details is left out.
+func (x *Exec) Refuse(out any, port string, status int, msg string, details any) {
+	x.Log("warn", "request refused: "+msg)
+	x.End(out, port)
+	body := map[string]any{"error": msg, "trace_id": x.Trace.ID}
+	if details != nil {
+		body["details"] = details
+	}
+	x.resp = &Response{Status: status, Header: http.Header{}, HasBody: true, Body: body}
+}

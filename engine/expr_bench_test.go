@@ -7,6 +7,8 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/flowline/flowline/contract"
 )
 
 // benchExprs are ordinary expressions from the conformance cases, the
@@ -42,7 +44,7 @@ func BenchmarkEval(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		x := newExec(f, NewTrace(), false)
+		x := newExec(f, contract.NewTrace(), false)
 		x.start(context.Background(), map[string]any{
 			"method": "POST", "path": "/orders/a", "body": body,
 			"params":  map[string]any{"id": "7", "tag": "x"},

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -13,9 +13,10 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 
-	"github.com/flowline/flowline/flow"
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/engine/egress"
 	"github.com/flowline/flowline/engine/redact"
+	"github.com/flowline/flowline/flow"
 )
 
 // Manifest describes a bundle: which flow and version it is, where it
@@ -72,8 +73,10 @@ func Must[T any](v T, err error) T {
 
 // Defaults for Options.
 const (
-	DefaultMaxBody  = 1 << 20
-	DefaultDeadline = 30 * time.Second
+	DefaultMaxBody         = 1 << 20
+	DefaultDeadline        = 30 * time.Second
+	DefaultMaxUpstreamBody = 10 << 20 // 10 MiB
+	DefaultCodeMemory      = 64 << 20
 )
 
 // Options configure a loaded flow.
@@ -91,6 +94,21 @@ type Options struct {
 	// refuses loopback, private, link-local and other internal
 	// destinations; egress.Parse makes one with an allow-list.
 	Egress *egress.Policy
+	// CodeMemory is how far the heap may grow while a code.js run is
+	// active before it is interrupted; DefaultCodeMemory when 0. goja has
+	// no allocation limit of its own, so a watchdog samples the Go heap
+	// while any run is active (engine/sandbox). The heap is the
+	// process's: a run is charged for what other requests allocate while
+	// it runs, which a collection before judging keeps to what is live.
+	CodeMemory uint64
+	// ExprMemory and ExprSteps are the budget of one evaluation of an
+	// expression; flow.DefaultExprMemory and flow.DefaultExprSteps when 0.
+	ExprMemory, ExprSteps uint64
+	// Resolver and Dial stand in for DNS and the network in tests, so
+	// that the egress policy can meet any address without a packet
+	// leaving the loopback interface; nil in every flow that serves.
+	Resolver egress.Resolver
+	Dial     func(ctx context.Context, network, address string) (net.Conn, error)
 	// Secrets are values nobody may read back: the deployment's secret
 	// variables (which are also in Env). They, the Datasources' URLs and
 	// those URLs' passwords are replaced by "[redacted]" in the flow's log
@@ -100,8 +118,8 @@ type Options struct {
 	Secrets []string
 }
 
-// redactor hides o's secrets, its datasource URLs and their passwords.
-func (o Options) redactor() *redact.Redactor {
+// Redactor hides o's secrets, its datasource URLs and their passwords.
+func (o Options) Redactor() *redact.Redactor {
 	values := slices.Clone(o.Secrets)
 	for _, u := range o.Datasources {
 		values = append(values, redact.URLSecrets(u)...)
@@ -118,18 +136,19 @@ type Flow struct {
 	datasources map[string]string
 	logger      *slog.Logger
 	logLevel    slog.Level
-	route       route
+	route       contract.Route
 	maxBody     int64
 	deadline    time.Duration
 	draining    atomic.Bool
 	closers     []func()
-	res         resources        // what the palette's nodes pool (resources.go)
+	opts        Options
+	res         resources        // what the nodes keep between requests (Resource)
 	redact      *redact.Redactor // the secrets of Options.Secrets and the datasources; nil for none
 }
 
 // New readies prog to serve requests.
 func New(m Manifest, prog Program, o Options) (*Flow, error) {
-	rt, err := parseRoute(m.Method, m.Path)
+	rt, err := contract.ParseRoute(m.Method, m.Path)
 	if err != nil {
 		return nil, fmt.Errorf("load flow %s: %w", m.Flow, err)
 	}
@@ -156,7 +175,7 @@ func New(m Manifest, prog Program, o Options) (*Flow, error) {
 	}
 	// Secrets are redacted where lines are written, so no log reader
 	// (the debug console, a log shipper) ever sees them.
-	if f.redact = o.redactor(); f.redact != nil {
+	if f.redact = o.Redactor(); f.redact != nil {
 		f.logger = slog.New(f.redact.Handler(f.logger.Handler()))
 	}
 	if o.LogLevel != "" {
@@ -170,11 +189,25 @@ func New(m Manifest, prog Program, o Options) (*Flow, error) {
 	if f.deadline <= 0 {
 		f.deadline = DefaultDeadline
 	}
-	f.res.maxUpstreamBody = o.MaxUpstreamBody
-	f.res.egress = o.Egress
+	if o.MaxUpstreamBody <= 0 {
+		o.MaxUpstreamBody = DefaultMaxUpstreamBody
+	}
+	if o.CodeMemory == 0 {
+		o.CodeMemory = DefaultCodeMemory
+	}
+	if o.ExprMemory == 0 {
+		o.ExprMemory = flow.DefaultExprMemory
+	}
+	if o.ExprSteps == 0 {
+		o.ExprSteps = flow.DefaultExprSteps
+	}
+	f.opts = o
 	f.OnClose(f.res.close)
 	return f, nil
 }
+
+// Options are the options the flow was loaded with, defaults filled in.
+func (f *Flow) Options() Options { return f.opts }
 
 // Logger is the flow's logger.
 func (f *Flow) Logger() *slog.Logger { return f.logger }
@@ -198,7 +231,7 @@ func (f *Flow) Close() {
 
 // Result is one served request, with its trace.
 type Result struct {
-	Trace    Trace
+	Trace    contract.Trace
 	Response *Response
 	Spans    []Span
 	Logs     []LogLine
@@ -251,27 +284,27 @@ func (f *Flow) redactResult(res *Result) {
 // run serves r into res and returns the run's Exec, or nil when no node
 // ran (no route, a bad body). The Exec stays valid until released.
 func (f *Flow) run(r *http.Request, detail bool, res *Result) *Exec {
-	tr, ok := ParseTraceparent(r.Header.Get("traceparent"))
+	tr, ok := contract.ParseTraceparent(r.Header.Get(contract.TraceparentHeader))
 	if !ok {
-		tr = Trace{ID: newTraceID(), Flags: "01"}
+		tr = contract.NewTrace()
 	}
 	res.Trace = tr
-	params, match := f.route.match(r.URL.EscapedPath())
+	params, match := f.route.Match(r.URL.EscapedPath())
 	if !match {
 		res.Response = errorResponse(http.StatusNotFound, tr, fmt.Sprintf("no endpoint at %s", r.URL.EscapedPath()))
 		return nil
 	}
 	method := r.Method
 	switch {
-	case method == f.route.method:
-	case method == http.MethodHead && f.route.method == http.MethodGet:
+	case method == f.route.Method:
+	case method == http.MethodHead && f.route.Method == http.MethodGet:
 		method = http.MethodGet
 	case method == http.MethodOptions:
-		res.Response = &Response{Status: http.StatusNoContent, Header: http.Header{"Allow": {f.route.allow()}}}
+		res.Response = &Response{Status: http.StatusNoContent, Header: http.Header{"Allow": {f.route.Allow()}}}
 		return nil
 	default:
 		res.Response = errorResponse(http.StatusMethodNotAllowed, tr, fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.EscapedPath()))
-		res.Response.Header.Set("Allow", f.route.allow())
+		res.Response.Header.Set("Allow", f.route.Allow())
 		return nil
 	}
 	x := newExec(f, tr, detail)
@@ -293,25 +326,7 @@ func (f *Flow) run(r *http.Request, detail bool, res *Result) *Exec {
 	return x
 }
 
-// newTraceID is a fresh trace id: 32 random lower-case hex digits, never
-// all zero (NewTrace's, formatted without a detour through []byte).
-func newTraceID() string {
-	var b [32]byte
-	for {
-		hi, lo := rand.Uint64(), rand.Uint64()
-		if hi == 0 && lo == 0 {
-			continue
-		}
-		for i := 0; i < 8; i++ {
-			c, d := byte(hi>>(8*i)), byte(lo>>(8*i))
-			b[2*i], b[2*i+1] = hexDigits[c>>4], hexDigits[c&0xF]
-			b[16+2*i], b[16+2*i+1] = hexDigits[d>>4], hexDigits[d&0xF]
-		}
-		return string(b[:])
-	}
-}
-
-func errorResponse(status int, tr Trace, msg string) *Response {
+func errorResponse(status int, tr contract.Trace, msg string) *Response {
 	return &Response{Status: status, Header: http.Header{}, HasBody: true,
 		Body: map[string]any{"error": msg, "trace_id": tr.ID}}
 }

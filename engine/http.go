@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flowline/flowline/contract"
 )
 
 // ServeHTTP serves the flow's endpoint.
@@ -36,7 +38,7 @@ var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return
 // WriteResponse sends resp: a string body as text/plain, any other value as
 // JSON, unless the flow set Content-Type itself. Every response carries
 // X-Trace-Id.
-func WriteResponse(w http.ResponseWriter, head bool, tr Trace, resp *Response) {
+func WriteResponse(w http.ResponseWriter, head bool, tr contract.Trace, resp *Response) {
 	h := w.Header()
 	for k, vs := range resp.Header {
 		h[k] = vs

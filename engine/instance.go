@@ -21,37 +21,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/engine/egress"
 )
-
-// The environment an instance is started with (the deploy targets set it).
-const (
-	EnvBundleDir = "FLOWLINE_BUNDLE_DIR"
-	EnvListen    = "FLOWLINE_LISTEN"
-	EnvFlowEnv   = "FLOWLINE_FLOW_ENV"
-	// EnvDatasources is still read, for instances started by hand; the
-	// deploy targets pass datasources in EnvSecretsFile only.
-	EnvDatasources = "FLOWLINE_DATASOURCES"
-	EnvInstance    = "FLOWLINE_INSTANCE"
-	EnvDeployment  = "FLOWLINE_DEPLOYMENT"
-	EnvDeadline    = "FLOWLINE_DEADLINE"
-	EnvMaxBody     = "FLOWLINE_MAX_BODY"
-	EnvLogLevel    = "FLOWLINE_LOG_LEVEL"
-	// EnvEgressAllow is the deployment's egress allow-list for
-	// http.request, a JSON list of entries (runtime/egress.Parse).
-	EnvEgressAllow = "FLOWLINE_EGRESS_ALLOW"
-	// EnvSecretsFile names a JSON file (secretsFile) with the deployment's
-	// secret variables and datasource URLs: secrets never travel in the
-	// environment, which other processes of the user can read
-	// (/proc/<pid>/environ) and which children inherit.
-	EnvSecretsFile = "FLOWLINE_SECRETS_FILE"
-)
-
-// secretsFile is the content of the file EnvSecretsFile names.
-type secretsFile struct {
-	Env         map[string]string `json:"env"`         // secret variables, seen as env.NAME
-	Datasources map[string]string `json:"datasources"` // name -> URL
-}
 
 // DrainTimeout bounds how long in-flight requests may take to finish after
 // SIGTERM.
@@ -60,51 +32,51 @@ const DrainTimeout = 30 * time.Second
 // OptionsFromEnv reads an instance's options from its environment.
 func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	var o Options
-	if s := getenv(EnvFlowEnv); s != "" {
+	if s := getenv(contract.EnvFlowEnv); s != "" {
 		if err := json.Unmarshal([]byte(s), &o.Env); err != nil {
-			return o, fmt.Errorf("%s: %w", EnvFlowEnv, err)
+			return o, fmt.Errorf("%s: %w", contract.EnvFlowEnv, err)
 		}
 	}
-	if s := getenv(EnvDatasources); s != "" {
+	if s := getenv(contract.EnvDatasources); s != "" {
 		if err := json.Unmarshal([]byte(s), &o.Datasources); err != nil {
-			return o, fmt.Errorf("%s: %w", EnvDatasources, err)
+			return o, fmt.Errorf("%s: %w", contract.EnvDatasources, err)
 		}
 	}
-	if path := getenv(EnvSecretsFile); path != "" {
+	if path := getenv(contract.EnvSecretsFile); path != "" {
 		if err := readSecrets(path, &o); err != nil {
 			return o, err
 		}
 	}
-	if s := getenv(EnvDeadline); s != "" {
+	if s := getenv(contract.EnvDeadline); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			return o, fmt.Errorf("%s: %w", EnvDeadline, err)
+			return o, fmt.Errorf("%s: %w", contract.EnvDeadline, err)
 		}
 		o.Deadline = d
 	}
-	o.LogLevel = getenv(EnvLogLevel)
-	if s := getenv(EnvMaxBody); s != "" {
+	o.LogLevel = getenv(contract.EnvLogLevel)
+	if s := getenv(contract.EnvMaxBody); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return o, fmt.Errorf("%s: %w", EnvMaxBody, err)
+			return o, fmt.Errorf("%s: %w", contract.EnvMaxBody, err)
 		}
 		o.MaxBody = n
 	}
-	if s := getenv(EnvEgressAllow); s != "" {
+	if s := getenv(contract.EnvEgressAllow); s != "" {
 		var allow []string
 		if err := json.Unmarshal([]byte(s), &allow); err != nil {
-			return o, fmt.Errorf("%s: %w", EnvEgressAllow, err)
+			return o, fmt.Errorf("%s: %w", contract.EnvEgressAllow, err)
 		}
 		p, err := egress.Parse(allow)
 		if err != nil {
-			return o, fmt.Errorf("%s: %w", EnvEgressAllow, err)
+			return o, fmt.Errorf("%s: %w", contract.EnvEgressAllow, err)
 		}
 		o.Egress = p
 	}
-	if s := getenv(EnvMaxUpstreamBody); s != "" {
+	if s := getenv(contract.EnvMaxUpstreamBody); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return o, fmt.Errorf("%s: %w", EnvMaxUpstreamBody, err)
+			return o, fmt.Errorf("%s: %w", contract.EnvMaxUpstreamBody, err)
 		}
 		o.MaxUpstreamBody = n
 	}
@@ -116,12 +88,12 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 func readSecrets(path string, o *Options) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", EnvSecretsFile, err)
+		return fmt.Errorf("%s: %w", contract.EnvSecretsFile, err)
 	}
-	var sf secretsFile
+	var sf contract.Secrets
 	if err := json.Unmarshal(b, &sf); err != nil {
 		// Not %w: a JSON syntax error quotes nothing, but say so plainly.
-		return fmt.Errorf("%s: %s is not a JSON secrets file: %v", EnvSecretsFile, path, err)
+		return fmt.Errorf("%s: %s is not a JSON secrets file: %v", contract.EnvSecretsFile, path, err)
 	}
 	if len(sf.Env) > 0 && o.Env == nil {
 		o.Env = make(map[string]string, len(sf.Env))
@@ -144,8 +116,8 @@ func readSecrets(path string, o *Options) error {
 func InstanceLogger(w io.Writer, getenv func(string) string) *slog.Logger {
 	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})
 	lg := slog.New(h)
-	if id := getenv(EnvInstance); id != "" {
-		lg = lg.With("instance", id)
+	if id := getenv(contract.EnvInstance); id != "" {
+		lg = lg.With(contract.LogInstance, id)
 	}
 	return lg
 }
@@ -158,14 +130,14 @@ func Main(m Manifest, prog Program) {
 		lg.Error("bad instance environment", "error", err.Error())
 		os.Exit(2)
 	}
-	lg = slog.New(o.redactor().Handler(lg.Handler())) // a load error may quote a datasource URL
+	lg = slog.New(o.Redactor().Handler(lg.Handler())) // a load error may quote a datasource URL
 	o.Logger = lg
 	f, err := New(m, prog, o)
 	if err != nil {
 		lg.Error("load flow", "error", err.Error())
 		os.Exit(1)
 	}
-	if err := RunInstance(f, os.Getenv(EnvListen), lg); err != nil {
+	if err := RunInstance(f, os.Getenv(contract.EnvListen), lg); err != nil {
 		lg.Error("instance stopped", "error", err.Error())
 		os.Exit(1)
 	}
@@ -213,7 +185,7 @@ func ServeInstance(ctx context.Context, f *Flow, listen string, lg *slog.Logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	ready.Store(true)
-	lg.Info("listening", "addr", ln.Addr().String(), "flow", f.Manifest.Flow, "version", f.Manifest.Version)
+	lg.Info(contract.MsgListening, contract.LogAddr, ln.Addr().String(), "flow", f.Manifest.Flow, "version", f.Manifest.Version)
 	select {
 	case err := <-errc:
 		return err
@@ -243,40 +215,4 @@ func instrument(reg *prometheus.Registry, h http.Handler) http.Handler {
 	}, []string{"code"})
 	reg.MustRegister(requests, latency)
 	return newInstrumented(requests, latency, h)
-}
-
-// HostMain is the JS host: it loads the bundle named by the environment and
-// serves it. The flowline binary runs it as `flowline host`.
-func HostMain(stdout io.Writer, getenv func(string) string) int {
-	if getenv(EnvHostMode) == HostModeTestRun {
-		return TestRunMain(os.Stdin, stdout, getenv)
-	}
-	lg := InstanceLogger(stdout, getenv)
-	o, err := OptionsFromEnv(getenv)
-	if err != nil {
-		lg.Error("bad instance environment", "error", err.Error())
-		return 2
-	}
-	lg = slog.New(o.redactor().Handler(lg.Handler())) // a load error may quote a datasource URL
-	o.Logger = lg
-	dir := getenv(EnvBundleDir)
-	if dir == "" {
-		lg.Error(EnvBundleDir + " is not set")
-		return 2
-	}
-	files, err := ReadBundleDir(dir)
-	if err != nil {
-		lg.Error("read bundle", "error", err.Error())
-		return 1
-	}
-	f, err := LoadBundle(files, o)
-	if err != nil {
-		lg.Error("load bundle", "error", err.Error())
-		return 1
-	}
-	if err := RunInstance(f, getenv(EnvListen), lg); err != nil {
-		lg.Error("instance stopped", "error", err.Error())
-		return 1
-	}
-	return 0
 }

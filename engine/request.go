@@ -13,12 +13,14 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/flowline/flowline/contract"
 )
 
 // readRequest builds the request object of FLOW-FORMAT.md in x's maps, or
 // the error response for a body that is too large or not the JSON it
 // claims to be.
-func (f *Flow) readRequest(r *http.Request, method string, params map[string]any, tr Trace, x *Exec) (map[string]any, *Response) {
+func (f *Flow) readRequest(r *http.Request, method string, params map[string]any, tr contract.Trace, x *Exec) (map[string]any, *Response) {
 	query := x.query
 	readQuery(query, r)
 	headers := x.headers
@@ -32,12 +34,12 @@ func (f *Flow) readRequest(r *http.Request, method string, params map[string]any
 	}
 	var body any
 	if r.Body != nil && r.Body != http.NoBody {
-		bp := readBuffers.Get().(*[]byte)
-		data, err := readAll((*bp)[:0], io.LimitReader(r.Body, f.maxBody+1), r.ContentLength, f.maxBody)
+		bp := ReadBuffers.Get().(*[]byte)
+		data, err := ReadAll((*bp)[:0], io.LimitReader(r.Body, f.maxBody+1), r.ContentLength, f.maxBody)
 		defer func() {
 			if cap(data) <= 64<<10 {
 				*bp = data[:0]
-				readBuffers.Put(bp)
+				ReadBuffers.Put(bp)
 			}
 		}()
 		if err != nil {
@@ -72,11 +74,11 @@ func (f *Flow) readRequest(r *http.Request, method string, params map[string]any
 	return req, nil
 }
 
-// readBuffers hold request bodies while they are decoded.
-var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// ReadBuffers hold request bodies while they are decoded.
+var ReadBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// readAll is io.ReadAll into buf, sized for the Content-Length when known.
-func readAll(buf []byte, r io.Reader, length, limit int64) ([]byte, error) {
+// ReadAll is io.ReadAll into buf, sized for the Content-Length when known.
+func ReadAll(buf []byte, r io.Reader, length, limit int64) ([]byte, error) {
 	if length > 0 && length <= limit && int(length)+1 > cap(buf) {
 		buf = make([]byte, 0, length+1)
 	}

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http/httptest"
@@ -11,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/enginetest"
 )
 
 const (
@@ -21,7 +22,7 @@ const (
 
 // leaky uses its secrets everywhere a reader could see them: a log line,
 // a node's output, the response, and a failing node's error.
-var leaky = programFunc(func(x *engine.Exec) {
+var leaky = engine.ProgramFunc(func(x *engine.Exec) {
 	x.Trigger("start")
 	x.Begin("use")
 	key := x.Env()["API_KEY"].(string)
@@ -60,15 +61,7 @@ func secretFlow(t *testing.T, lg *slog.Logger) *engine.Flow {
 
 func assertNoSecret(t *testing.T, what string, v any) {
 	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	for _, s := range []string{apiKey, dbURL, "db-pass-42"} {
-		if bytes.Contains(b, []byte(s)) {
-			t.Errorf("%s shows the secret %q: %s", what, s, b)
-		}
-	}
+	enginetest.AssertNoSecret(t, what, v, apiKey, dbURL, "db-pass-42")
 }
 
 func TestSecretsRedactedInLogsAndErrors(t *testing.T) {
@@ -77,7 +70,7 @@ func TestSecretsRedactedInLogsAndErrors(t *testing.T) {
 
 	// A deployed request: the flow's answer is the flow's business, but
 	// its log lines are not.
-	resp, out := do(t, f, "GET", "/s", "")
+	resp, out := enginetest.Do(t, f, "GET", "/s", "")
 	if resp.StatusCode != 200 || out["auth"] != "Bearer "+apiKey || resp.Header.Get("X-Key") != apiKey {
 		t.Fatalf("the flow does not see its secrets: %d %v", resp.StatusCode, out)
 	}
@@ -87,7 +80,7 @@ func TestSecretsRedactedInLogsAndErrors(t *testing.T) {
 
 	// A failing node: the 502 answer and the error log line.
 	logs.Reset()
-	resp, out = do(t, f, "GET", "/s?fail=1", "")
+	resp, out = enginetest.Do(t, f, "GET", "/s?fail=1", "")
 	if resp.StatusCode != 502 {
 		t.Fatalf("status %d: %v", resp.StatusCode, out)
 	}
@@ -114,32 +107,6 @@ func TestSecretsRedactedInTestRunTrace(t *testing.T) {
 		}
 	}
 
-	// Through the test-run job, as a test-run process runs it: the JS
-	// target's golden log-env bundle logs the query's name and answers
-	// env.GREETING with it.
-	res := engine.RunTestJob(&engine.TestRunJob{Files: logEnvBundle(t), Env: map[string]string{"GREETING": apiKey},
-		Datasources: map[string]string{"main": dbURL}, Secrets: []string{apiKey},
-		Request: engine.TestRunRequest{Method: "GET", Target: "/greet?name=" + apiKey}})
-	if res.Error != "" || res.Status != 200 || len(res.Logs) != 2 {
-		t.Fatalf("test job: %+v", res)
-	}
-	assertNoSecret(t, "test job result", res)
-	if !bytes.Contains(res.Body, []byte(`"greeting":"[redacted], [redacted]"`)) || res.Logs[1].Message != "done 18" {
-		t.Errorf("test job body %s, logs %+v", res.Body, res.Logs)
-	}
-}
-
-func logEnvBundle(t *testing.T) map[string][]byte {
-	t.Helper()
-	files := map[string][]byte{}
-	for _, name := range []string{engine.ManifestFile, engine.JSBundleFile} {
-		b, err := os.ReadFile(filepath.Join("..", "codegen", "js", "testdata", "log-env", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[name] = b
-	}
-	return files
 }
 
 func TestOptionsFromSecretsFile(t *testing.T) {
@@ -149,8 +116,8 @@ func TestOptionsFromSecretsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{
-		engine.EnvFlowEnv:     `{"MODE": "live"}`,
-		engine.EnvSecretsFile: path,
+		contract.EnvFlowEnv:     `{"MODE": "live"}`,
+		contract.EnvSecretsFile: path,
 	}
 	o, err := engine.OptionsFromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -163,8 +130,8 @@ func TestOptionsFromSecretsFile(t *testing.T) {
 		t.Errorf("secrets %q, want the secret variable's value", o.Secrets)
 	}
 
-	env[engine.EnvSecretsFile] = filepath.Join(dir, "missing.json")
-	if _, err := engine.OptionsFromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), engine.EnvSecretsFile) {
+	env[contract.EnvSecretsFile] = filepath.Join(dir, "missing.json")
+	if _, err := engine.OptionsFromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), contract.EnvSecretsFile) {
 		t.Errorf("missing secrets file: %v", err)
 	}
 }

@@ -6,13 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/enginetest"
 )
 
 // The benchmarks serve requests through flows written the way the Go
@@ -121,49 +120,11 @@ func hello(x *engine.Exec) {
 	}
 }
 
+// orderBody is W2's request body (the JS host's benchmark sends it too).
 const orderBody = `{"customer": "c1", "items": [{"sku": "a", "qty": 2, "price": 12.5}, {"sku": "b", "qty": 1, "price": 5}, {"sku": "c", "qty": 10, "price": 9}]}`
 
-// discardWriter is a ResponseWriter that keeps nothing.
-type discardWriter struct {
-	h      http.Header
-	status int
-}
-
-func (w *discardWriter) Header() http.Header         { return w.h }
-func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *discardWriter) WriteHeader(s int)           { w.status = s }
-
 func benchServe(b *testing.B, m engine.Manifest, p engine.ProgramFunc, method, target, body string) {
-	benchServeWith(b, engine.Options{}, m, p, method, target, body)
-}
-
-// benchServeWith is benchServe with options (an egress allow-list for a
-// stub upstream).
-func benchServeWith(b *testing.B, o engine.Options, m engine.Manifest, p engine.ProgramFunc, method, target, body string) {
-	o.Logger, o.LogLevel = slog.New(slog.DiscardHandler), "warn"
-	f, err := engine.New(m, p, o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		w := &discardWriter{h: http.Header{}}
-		for pb.Next() {
-			var r *http.Request
-			if body != "" {
-				r, _ = http.NewRequest(method, target, strings.NewReader(body))
-				r.Header.Set("Content-Type", "application/json")
-			} else {
-				r, _ = http.NewRequest(method, target, nil)
-			}
-			r.Header.Set("User-Agent", "wrk")
-			clear(w.h)
-			f.ServeHTTP(w, r)
-			if w.status != 200 {
-				b.Fatalf("status %d", w.status)
-			}
-		}
-	})
+	enginetest.BenchServe(b, engine.Options{}, m, p, method, target, body)
 }
 
 // BenchmarkServeHello is workload W1 through Flow.ServeHTTP.
@@ -210,36 +171,6 @@ func BenchmarkInstanceTransform(b *testing.B) {
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-		}
-	})
-}
-
-// BenchmarkServeJSTransform is W2 through the JS host, from the JS
-// target's golden bundle.
-func BenchmarkServeJSTransform(b *testing.B) {
-	files := map[string][]byte{}
-	for _, name := range []string{engine.ManifestFile, engine.JSBundleFile} {
-		data, err := os.ReadFile(filepath.Join("..", "codegen", "js", "testdata", "transform", name))
-		if err != nil {
-			b.Skip(err)
-		}
-		files[name] = data
-	}
-	f, err := engine.LoadBundle(files, engine.Options{Logger: slog.New(slog.DiscardHandler), LogLevel: "warn"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		w := &discardWriter{h: http.Header{}}
-		for pb.Next() {
-			r, _ := http.NewRequest("POST", "http://h/orders", strings.NewReader(orderBody))
-			r.Header.Set("Content-Type", "application/json")
-			clear(w.h)
-			f.ServeHTTP(w, r)
-			if w.status != 200 {
-				b.Fatalf("status %d", w.status)
-			}
 		}
 	})
 }

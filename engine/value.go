@@ -225,8 +225,8 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// describe names a value's type for error messages.
-func describe(v any) string {
+// Describe names a value's type for error messages.
+func Describe(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return "nil"
@@ -296,4 +296,30 @@ func normalizeUint(n uint64) any {
 		return int64(n)
 	}
 	return Normalize(float64(n))
+}
+
+// JSONDepth is how deep objects and arrays nest in a JSON text (strings
+// skipped): what to bound before decoding or compiling a text whose cost
+// grows with its nesting.
+func JSONDepth(b []byte) int {
+	depth, max, inStr, esc := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '{' || c == '[':
+			depth++
+			if depth > max {
+				max = depth
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return max
 }

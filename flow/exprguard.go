@@ -49,7 +49,7 @@ import (
 // expression can spell; $env gives the environment without it.
 
 // Default budgets of one evaluation. The runtime reads the operator's
-// values from the environment (engine.EnvExprMemory, engine.EnvExprSteps).
+// values from the environment (contract.EnvExprMemory and contract.EnvExprSteps).
 const (
 	DefaultExprMemory = 64 << 20
 	DefaultExprSteps  = 10_000_000

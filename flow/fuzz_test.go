@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
+	"github.com/flowline/flowline/internal/conformance"
 )
 
 // FuzzParse feeds arbitrary bytes to Parse and, when they parse, to

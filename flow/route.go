@@ -3,7 +3,6 @@ package flow
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -13,51 +12,6 @@ import (
 type TriggerConfig struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
-}
-
-// TriggerMethods are the methods a trigger may serve.
-var TriggerMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
-
-var (
-	segmentRE = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
-	paramRE   = regexp.MustCompile(`^:[A-Za-z_][A-Za-z0-9_]*$`)
-)
-
-// reservedPaths are answered by every instance itself.
-var reservedPaths = []string{"/healthz", "/readyz", "/metrics"}
-
-// CheckPath reports what is wrong with a trigger path, or nil.
-func CheckPath(p string) error {
-	if !strings.HasPrefix(p, "/") {
-		return fmt.Errorf("path %q must start with /", p)
-	}
-	trimmed := strings.TrimSuffix(p, "/")
-	for _, r := range reservedPaths {
-		if trimmed == r {
-			return fmt.Errorf("path %s is reserved for the instance's own health and metrics", r)
-		}
-	}
-	if trimmed == "" {
-		return nil
-	}
-	params := map[string]bool{}
-	for _, s := range strings.Split(trimmed[1:], "/") {
-		switch {
-		case s == "":
-			return fmt.Errorf("path %q has an empty segment", p)
-		case strings.HasPrefix(s, ":"):
-			if !paramRE.MatchString(s) {
-				return fmt.Errorf("path parameter %q must be : followed by a letter or _ and letters, digits or _", s)
-			}
-			if params[s] {
-				return fmt.Errorf("path parameter %s appears twice", s)
-			}
-			params[s] = true
-		case !segmentRE.MatchString(s):
-			return fmt.Errorf("path segment %q may hold only A-Z a-z 0-9 . _ ~ -", s)
-		}
-	}
-	return nil
 }
 
 // Trigger returns the flow's first trigger node, or nil.

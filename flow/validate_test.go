@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
+	"github.com/flowline/flowline/internal/conformance"
 )
 
 // TestConformanceInvalid runs the shared invalid flows and the project's own.

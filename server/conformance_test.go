@@ -14,9 +14,9 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for setup_sql
 
-	"github.com/flowline/flowline/internal/conformance"
-	"github.com/flowline/flowline/flow/nodes"
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/flow/nodes"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/store/storetest"
 )
 

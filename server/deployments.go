@@ -19,8 +19,8 @@ import (
 
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/deploy"
-	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/engine/egress"
+	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/server/gateway"
 	"github.com/flowline/flowline/store"
 )

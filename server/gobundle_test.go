@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/flowline/flowline/codegen/golang"
-	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/server"
 	"github.com/flowline/flowline/store/storetest"
 )

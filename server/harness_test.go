@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/contract"
+	"github.com/flowline/flowline/engine/jshost"
+	"github.com/flowline/flowline/flow/nodes"
 	"github.com/flowline/flowline/server"
 	"github.com/flowline/flowline/store/storetest"
 )
@@ -27,12 +29,12 @@ const crashTestRunEnv = "FLOWLINE_TEST_CRASH_TESTRUN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(hostEnv) == "1" {
-		if os.Getenv(crashTestRunEnv) == "1" && os.Getenv(engine.EnvHostMode) == engine.HostModeTestRun {
+		if os.Getenv(crashTestRunEnv) == "1" && os.Getenv(contract.EnvHostMode) == contract.HostModeTestRun {
 			// What the Go runtime prints when an allocation fails.
 			os.Stderr.WriteString("fatal error: out of memory\n\ngoroutine 1 [running]:\n")
 			os.Exit(2)
 		}
-		os.Exit(engine.HostMain(os.Stdout, os.Getenv))
+		os.Exit(jshost.Main(os.Stdout, os.Getenv, nodes.Bindings()))
 	}
 	os.Exit(m.Run())
 }

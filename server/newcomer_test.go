@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow/nodes"
+	"github.com/flowline/flowline/internal/conformance"
 )
 
 // TestNewcomer is a new user's first session: the real flowline binary,

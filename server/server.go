@@ -23,11 +23,11 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/flowline/flowline/codegen/build"
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/deploy/local"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
-	"github.com/flowline/flowline/engine"
 	"github.com/flowline/flowline/server/gateway"
 	"github.com/flowline/flowline/store"
 )
@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Command: cfg.HostCommand,
 		// Instances take the gateway's body limit, so a body the gateway
 		// lets through is never refused behind it.
-		Env:          append([]string{fmt.Sprintf("%s=%d", engine.EnvMaxBody, cfg.MaxBody)}, cfg.HostEnv...),
+		Env:          append([]string{fmt.Sprintf("%s=%d", contract.EnvMaxBody, cfg.MaxBody)}, cfg.HostEnv...),
 		Logger:       log.With("component", "local"),
 		ReadyTimeout: cfg.ReadyTimeout,
 	})

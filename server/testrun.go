@@ -12,9 +12,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/flowline/flowline/codegen/js"
-	"github.com/flowline/flowline/internal/conformance"
-	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/jshost"
+	"github.com/flowline/flowline/flow"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/store"
 )
 
@@ -46,7 +47,7 @@ type testResult struct {
 }
 
 type testTrace struct {
-	ID    string            `json:"id"`
+	ID    string           `json:"id"`
 	Spans []engine.Span    `json:"spans"`
 	Logs  []engine.LogLine `json:"logs"`
 }
@@ -94,7 +95,7 @@ func (a flowsAPI) test(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	job := &engine.TestRunJob{Files: files, Env: env, Secrets: secrets, Datasources: req.Datasources, EgressAllow: req.Egress.Allow}
+	job := &jshost.TestRunJob{Files: files, Env: env, Secrets: secrets, Datasources: req.Datasources, EgressAllow: req.Egress.Allow}
 	if req.Deadline != "" {
 		if job.Deadline, err = time.ParseDuration(req.Deadline); err != nil || job.Deadline <= 0 {
 			fail(c, errStatus(http.StatusBadRequest, fmt.Sprintf("deadline %q is not a positive duration such as 5s", req.Deadline)))
@@ -113,7 +114,7 @@ func (a flowsAPI) test(c *gin.Context) {
 			return
 		}
 	}
-	job.Request = engine.TestRunRequest{Method: hreq.Method, Target: hreq.URL.RequestURI(), Header: hreq.Header, Body: body}
+	job.Request = jshost.TestRunRequest{Method: hreq.Method, Target: hreq.URL.RequestURI(), Header: hreq.Header, Body: body}
 	res, err := a.s.testRuns.Run(c.Request.Context(), job)
 	if err != nil {
 		fail(c, err)

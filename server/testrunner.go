@@ -12,14 +12,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/deploy/local"
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/jshost"
 	"github.com/flowline/flowline/engine/redact"
 )
 
 // testRunner runs one test-run job away from the control plane.
 type testRunner interface {
-	Run(ctx context.Context, job *engine.TestRunJob) (*engine.TestRunResult, error)
+	Run(ctx context.Context, job *jshost.TestRunJob) (*jshost.TestRunResult, error)
 }
 
 // processRunner runs each test run in a host process of its own, with the
@@ -43,7 +45,7 @@ func newProcessRunner(command, env []string, parallel int) *processRunner {
 // process's start and the bundle's load.
 const testRunGrace = 15 * time.Second
 
-func (p *processRunner) Run(ctx context.Context, job *engine.TestRunJob) (*engine.TestRunResult, error) {
+func (p *processRunner) Run(ctx context.Context, job *jshost.TestRunJob) (*jshost.TestRunResult, error) {
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -62,7 +64,7 @@ func (p *processRunner) Run(ctx context.Context, job *engine.TestRunJob) (*engin
 		return nil, fmt.Errorf("test run: encode job: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, p.command[0], p.command[1:]...)
-	cmd.Env = append(append(local.BaseEnv(), p.env...), engine.EnvHostMode+"="+engine.HostModeTestRun)
+	cmd.Env = append(append(local.BaseEnv(), p.env...), contract.EnvHostMode+"="+contract.HostModeTestRun)
 	cmd.Stdin = bytes.NewReader(in)
 	out := &limitedBuffer{max: p.maxResult}
 	errOut := &limitedBuffer{max: 8 << 10, keepTail: true}
@@ -88,7 +90,7 @@ func (p *processRunner) Run(ctx context.Context, job *engine.TestRunJob) (*engin
 		msg := redact.New(secrets...).String(childFailure(errOut.String(), runErr))
 		return nil, &apiError{Status: http.StatusUnprocessableEntity, Message: "the test run was stopped: " + msg}
 	}
-	var res engine.TestRunResult
+	var res jshost.TestRunResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		return nil, fmt.Errorf("test run: read result: %w", err)
 	}

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/flowline/flowline/internal/conformance"
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/internal/conformance"
 )
 
 // workload is a flow, a request to load it with, and a hand-written Go
@@ -99,10 +99,10 @@ func caseFlow(file string) json.RawMessage {
 // The hand-written handlers do what the flows do, including a trace id on
 // every answer, the way an engineer would write them by hand.
 
-func traced(w http.ResponseWriter, r *http.Request) engine.Trace {
-	tr, ok := engine.ParseTraceparent(r.Header.Get("traceparent"))
+func traced(w http.ResponseWriter, r *http.Request) contract.Trace {
+	tr, ok := contract.ParseTraceparent(r.Header.Get("traceparent"))
 	if !ok {
-		tr = engine.NewTrace()
+		tr = contract.NewTrace()
 	}
 	w.Header().Set("X-Trace-Id", tr.ID)
 	return tr
@@ -157,12 +157,12 @@ type handFanout struct {
 	client   *http.Client
 }
 
-func (h *handFanout) get(r *http.Request, tr engine.Trace, path string, v any) error {
+func (h *handFanout) get(r *http.Request, tr contract.Trace, path string, v any) error {
 	req, err := http.NewRequestWithContext(r.Context(), "GET", h.upstream+path, nil)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("traceparent", tr.Traceparent(engine.NewSpanID()))
+	req.Header.Set("traceparent", tr.Traceparent(contract.NewSpanID()))
 	resp, err := h.client.Do(req)
 	if err != nil {
 		return err

@@ -20,12 +20,13 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/flowline/flowline/internal/flowgen"
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
+	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/jshost"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
-	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/internal/flowgen"
 )
 
 // goTypes are the registered node types with a Go emitter.
@@ -220,7 +221,7 @@ func TestRandomFlowsBuilt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jsFlow, err := engine.LoadBundle(jsFiles, engine.Options{})
+			jsFlow, err := jshost.Load(jsFiles, engine.Options{}, nodes.Bindings())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -406,7 +406,7 @@ func (w *Writer) Expr(src string, hints ...string) string {
 	return name
 }
 
-// Import adds a standard library package to the file's imports.
+// Import adds a package to the file's imports.
 func (w *Writer) Import(path string) { w.g.imports[path] = true }
 
 // Responds declares that the node answers the request: its function

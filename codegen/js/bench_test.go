@@ -11,10 +11,11 @@ import (
 	"testing"
 
 	"github.com/flowline/flowline/codegen/js"
-	"github.com/flowline/flowline/internal/conformance"
+	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/jshost"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
-	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/internal/conformance"
 )
 
 // BenchmarkCodeJSFlow serves case 05 (trigger, code.js, response) from its
@@ -43,7 +44,7 @@ func BenchmarkCodeJSFlow(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := engine.LoadBundle(files, engine.Options{})
+	f, err := jshost.Load(files, engine.Options{}, nodes.Bindings())
 	if err != nil {
 		b.Fatal(err)
 	}

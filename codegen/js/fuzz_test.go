@@ -15,9 +15,10 @@ import (
 	"github.com/dop251/goja/parser"
 
 	"github.com/flowline/flowline/codegen/js"
+	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/jshost"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
-	"github.com/flowline/flowline/engine"
 )
 
 // hostile are strings that try to break out of the literal, comment or
@@ -47,22 +48,34 @@ var hostile = []string{
 // written into a valid config by put in the form the field's kind needs.
 type place struct {
 	typ, field string
+	kind       flow.FieldKind
 	put        func(cfg map[string]any, s string)
 }
 
-// baseConfigs are valid configs of every node type but the trigger.
+// baseConfigs are valid configs of every node type but the trigger: its
+// examples merged, with one entry in every list field.
 func baseConfigs() map[string]map[string]any {
-	return map[string]map[string]any{
-		"set":          {"fields": []any{map[string]any{"name": "a", "value": "1"}}},
-		"if":           {"condition": "true"},
-		"switch":       {"cases": []any{map[string]any{"port": "p", "condition": "true"}}},
-		"log":          {"level": "info", "message": `"m"`},
-		"response":     {"status": 201, "headers": []any{map[string]any{"name": "X-A", "value": `"v"`}}, "body": `"b"`},
-		"http.request": {"method": "POST", "url": `"http://127.0.0.1:1/"`, "headers": []any{map[string]any{"name": "X-A", "value": `"v"`}}, "body": `"b"`, "timeout_ms": 100},
-		"code.js":      {"source": "return 1;", "timeout_ms": 100},
-		"db.query":     {"datasource": "main", "sql": "select $1", "params": []any{`"p"`}},
-		"validate":     {"schema": map[string]any{"type": "object"}, "value": "request.body"},
+	out := map[string]map[string]any{}
+	for _, s := range nodes.Registry().Specs() {
+		if s.Type == flow.TriggerType {
+			continue
+		}
+		cfg := map[string]any{}
+		for _, ex := range s.Examples {
+			_ = json.Unmarshal(ex.Config, &cfg)
+		}
+		for _, f := range s.Fields {
+			if list, _ := cfg[f.Name].([]any); f.Kind == flow.KindList && len(list) == 0 {
+				item := map[string]any{}
+				for _, it := range f.Item {
+					item[it.Name] = it.Placeholder
+				}
+				cfg[f.Name] = []any{item}
+			}
+		}
+		out[s.Type] = cfg
 	}
+	return out
 }
 
 func q(s string) string { return strconv.Quote(s) } // an expr string literal
@@ -70,49 +83,71 @@ func q(s string) string { return strconv.Quote(s) } // an expr string literal
 func sqlLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // places lists every config field of every node type, in the forms a user
-// string can take there.
+// string can take there: derived from the specs, so a new node type is
+// fuzzed without a line here.
 func places() []place {
-	item := func(list string, i int, key string, v func(string) string) func(map[string]any, string) {
-		return func(cfg map[string]any, s string) {
-			cfg[list].([]any)[i].(map[string]any)[key] = v(s)
+	var out []place
+	for _, s := range nodes.Registry().Specs() {
+		if s.Type == flow.TriggerType {
+			continue // its path and method are checked strictly; see flow's fuzz tests
+		}
+		for _, f := range s.Fields {
+			if f.Kind != flow.KindList {
+				for _, form := range forms(f) {
+					out = append(out, place{s.Type, f.Name + form.name, f.Kind, func(cfg map[string]any, v string) { cfg[f.Name] = form.put(v) }})
+				}
+				continue
+			}
+			for _, it := range f.Item {
+				for _, form := range forms(it) {
+					out = append(out, place{s.Type, f.Name + "[]." + it.Name + form.name, it.Kind, func(cfg map[string]any, v string) {
+						cfg[f.Name].([]any)[0].(map[string]any)[it.Name] = form.put(v)
+					}})
+				}
+			}
 		}
 	}
-	set := func(key string, v func(string) string) func(map[string]any, string) {
-		return func(cfg map[string]any, s string) { cfg[key] = v(s) }
+	return out
+}
+
+// form is one way a user string is written into a field.
+type form struct {
+	name string
+	put  func(s string) any
+}
+
+// forms are the ways a user string goes into a field of f's kind: as it
+// is, and inside the literal, comment or statement the kind is written in.
+func forms(f flow.Field) []form {
+	raw := form{"", func(s string) any { return s }}
+	switch f.Kind {
+	case flow.KindString, flow.KindEnum:
+		return []form{raw}
+	case flow.KindExpr:
+		return []form{
+			{"", func(s string) any { return q(s) }},
+			{" compared", func(s string) any { return q(s) + ` != ""` }},
+			{" raw", raw.put},
+		}
+	case flow.KindIntOrExpr:
+		return []form{{"", func(s string) any { return "200 + len(" + q(s) + ") % 100" }}}
+	case flow.KindExprList:
+		return []form{{"[]", func(s string) any { return []any{q(s)} }}}
+	case flow.KindSchema:
+		return []form{raw, {" object", func(s string) any {
+			return map[string]any{"type": "object", "description": s, "properties": map[string]any{s: map[string]any{"const": s}}, "required": []any{s}}
+		}}}
+	case flow.KindCode:
+		if f.Language == "sql" {
+			return []form{{"", func(s string) any { return "select $1, " + sqlLiteral(s) }}, {" raw", raw.put}}
+		}
+		return []form{
+			{"", func(s string) any { b, _ := json.Marshal(s); return "return " + string(b) + ";" }},
+			{" comment", func(s string) any { return "// " + strings.ReplaceAll(s, "\n", " ") + "\nreturn 1;" }},
+			{" raw", raw.put},
+		}
 	}
-	raw := func(s string) string { return s }
-	return []place{
-		{"set", "fields[].name", item("fields", 0, "name", raw)},
-		{"set", "fields[].value", item("fields", 0, "value", q)},
-		{"set", "fields[].value raw", item("fields", 0, "value", raw)},
-		{"if", "condition", set("condition", func(s string) string { return q(s) + ` != ""` })},
-		{"switch", "cases[].port", item("cases", 0, "port", raw)},
-		{"switch", "cases[].condition", item("cases", 0, "condition", func(s string) string { return `request.query.x == ` + q(s) })},
-		{"log", "message", set("message", q)},
-		{"log", "level", set("level", raw)},
-		{"response", "status", set("status", func(s string) string { return "200 + len(" + q(s) + ") % 100" })},
-		{"response", "headers[].name", item("headers", 0, "name", raw)},
-		{"response", "headers[].value", item("headers", 0, "value", q)},
-		{"response", "body", set("body", func(s string) string { return `{"text": ` + q(s) + `}` })},
-		{"http.request", "url", set("url", func(s string) string { return `"http://127.0.0.1:1/?q=" + ` + q(s) })},
-		{"http.request", "url raw", set("url", raw)},
-		{"http.request", "headers[].name", item("headers", 0, "name", raw)},
-		{"http.request", "headers[].value", item("headers", 0, "value", q)},
-		{"http.request", "body", set("body", q)},
-		{"http.request", "method", set("method", raw)},
-		{"code.js", "source", set("source", func(s string) string { b, _ := json.Marshal(s); return "return " + string(b) + ";" })},
-		{"code.js", "source comment", set("source", func(s string) string { return "// " + strings.ReplaceAll(s, "\n", " ") + "\nreturn 1;" })},
-		{"code.js", "source raw", set("source", raw)},
-		{"db.query", "datasource", set("datasource", raw)},
-		{"db.query", "sql", set("sql", func(s string) string { return "select $1, " + sqlLiteral(s) })},
-		{"db.query", "sql raw", set("sql", raw)},
-		{"db.query", "params[]", func(cfg map[string]any, s string) { cfg["params"] = []any{q(s)} }},
-		{"validate", "schema", set("schema", func(s string) string { return s })},
-		{"validate", "schema object", func(cfg map[string]any, s string) {
-			cfg["schema"] = map[string]any{"type": "object", "description": s, "properties": map[string]any{s: map[string]any{"const": s}}, "required": []any{s}}
-		}},
-		{"validate", "value", set("value", func(s string) string { return "request.body ?? " + q(s) })},
-	}
+	return nil // numbers take no text
 }
 
 // document puts a node of typ with cfg between a trigger and a response.
@@ -163,7 +198,7 @@ func FuzzGenerateHostile(f *testing.F) {
 			p.put(hostileCfg, s)
 			p.put(plainCfg, "plain")
 			hd, pd := document(p.typ, hostileCfg), document(p.typ, plainCfg)
-			if len(flow.Validate(hd, reg)) > 0 || len(flow.Validate(pd, reg)) > 0 {
+			if len(flow.Errors(flow.Validate(hd, reg))) > 0 || len(flow.Errors(flow.Validate(pd, reg))) > 0 {
 				continue
 			}
 			checkTwins(t, reg, p.typ+"."+p.field, hd, pd, s)
@@ -201,7 +236,7 @@ func checkTwins(t *testing.T, reg *flow.Registry, where string, hd, pd *flow.Doc
 	}
 	// The bundle loads: the host compiles its expressions, code.js
 	// sources and schemas.
-	fl, err := engine.LoadBundle(hf, engine.Options{})
+	fl, err := jshost.Load(hf, engine.Options{}, nodes.Bindings())
 	if err != nil {
 		t.Fatalf("%s: bundle does not load: %v\n%s", where, err, src)
 	}
@@ -278,26 +313,32 @@ func shape(v reflect.Value) []string {
 	return out
 }
 
-// TestHostileEverywhere: the seeds reach every place at least once with a
-// valid flow, so the fuzz target checks what it claims to.
+// TestHostileEverywhere: the seeds reach every field at least once with a
+// valid flow, in one of its forms, so the fuzz target checks what it
+// claims to.
 func TestHostileEverywhere(t *testing.T) {
 	reg := nodes.Registry()
+	valid := map[string]int{}
 	for _, p := range places() {
-		valid := 0
+		field, _, _ := strings.Cut(p.typ+"."+p.field, " ")
+		valid[field] += 0
 		for _, s := range hostile {
 			cfg := deepCopy(baseConfigs()[p.typ])
 			p.put(cfg, s)
-			if len(flow.Validate(document(p.typ, cfg), reg)) == 0 {
-				valid++
+			if len(flow.Errors(flow.Validate(document(p.typ, cfg), reg))) == 0 {
+				valid[field]++
 			}
 		}
-		// Fields of restricted shape (identifiers, header names, methods,
-		// levels, raw code, JSON Schemas) refuse hostile strings: that the
-		// validator does is the protection there.
-		restricted := strings.HasSuffix(p.field, "raw") || strings.HasSuffix(p.field, ".name") || strings.HasSuffix(p.field, "port") ||
-			p.field == "method" || p.field == "level" || p.field == "schema" || p.field == "headers[].name"
-		if valid == 0 && !restricted {
-			t.Errorf("%s.%s: no hostile seed gives a valid flow", p.typ, p.field)
+		// Fields of restricted shape (enums, identifiers, header names,
+		// ports, JSON Schemas) refuse hostile strings: that the validator
+		// does is the protection there.
+		if p.kind == flow.KindEnum || p.kind == flow.KindSchema || p.kind == flow.KindString {
+			valid[field]++
+		}
+	}
+	for field, n := range valid {
+		if n == 0 {
+			t.Errorf("%s: no hostile seed gives a valid flow", field)
 		}
 	}
 	for typ := range baseConfigs() {

@@ -9,11 +9,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/flowline/flowline/codegen"
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/engine"
 )
 
 // Emitter is implemented by node types that compile to this target. It
@@ -26,7 +27,7 @@ type Emitter interface {
 
 // Files of a JS bundle.
 const (
-	BundleFile = engine.JSBundleFile
+	BundleFile = contract.JSBundleFile
 )
 
 // Generate turns a valid flow into a bundle: bundle.js and manifest.json.
@@ -196,7 +197,8 @@ func (w *Writer) HasEdge(port string) bool { return w.ports[port] }
 // when the bundle loads (a code.js source compiled, a JSON Schema compiled,
 // an http.request's method and limits), and returns their index, which the
 // node's code passes to the host. The settings reach the bundle as one JSON
-// string literal, decoded on the Go side by the kind's constructor.
+// string literal, decoded on the Go side by the node type's binding
+// (engine.Binding).
 func (w *Writer) Prepare(kind string, settings any) (int, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -206,6 +208,14 @@ func (w *Writer) Prepare(kind string, settings any) (int, error) {
 	}
 	w.prepared = append(w.prepared, preparedEntry{kind: kind, node: w.node.ID, settings: bytes.TrimSuffix(b.Bytes(), []byte("\n"))})
 	return len(w.prepared) - 1, nil
+}
+
+// EndCall ends the node with what prepared call i (Prepare) gives for args:
+// the host runs the node type's engine.Call, which returns the output and
+// the port.
+func (w *Writer) EndCall(i int, args ...string) {
+	w.Line("const [$out, $port] = $.call(%s);", strings.Join(append([]string{strconv.Itoa(i)}, args...), ", "))
+	w.End("$out", "$port")
 }
 
 // End ends the node with the output and port computed by the given code.

@@ -11,11 +11,12 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/flowline/flowline/codegen/js"
-	"github.com/flowline/flowline/internal/conformance"
-	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/flow/nodes"
 	"github.com/flowline/flowline/engine"
 	"github.com/flowline/flowline/engine/egress"
+	"github.com/flowline/flowline/engine/jshost"
+	"github.com/flowline/flowline/flow"
+	"github.com/flowline/flowline/flow/nodes"
+	"github.com/flowline/flowline/internal/conformance"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -105,7 +106,7 @@ func TestConformanceDirect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := engine.LoadBundle(files, engine.Options{Env: env, Egress: allow})
+			f, err := jshost.Load(files, engine.Options{Env: env, Egress: allow}, nodes.Bindings())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flowline/flowline/contract"
 )
 
 // envFake makes the test binary run as a fake instance (see fakeInstance).
@@ -41,7 +43,7 @@ func TestMain(m *testing.M) {
 // after the process got SIGTERM (so it is surely in flight while draining).
 func fakeInstance() int {
 	knobs := map[string]string{}
-	if err := json.Unmarshal([]byte(os.Getenv(EnvFlowEnv)), &knobs); err != nil {
+	if err := json.Unmarshal([]byte(os.Getenv(contract.EnvFlowEnv)), &knobs); err != nil {
 		fmt.Fprintln(os.Stderr, "bad FLOWLINE_FLOW_ENV:", err)
 		return 2
 	}
@@ -50,7 +52,7 @@ func fakeInstance() int {
 		return 1
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ln, err := net.Listen("tcp", os.Getenv(EnvListen))
+	ln, err := net.Listen("tcp", os.Getenv(contract.EnvListen))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "listen:", err)
 		return 1
@@ -59,7 +61,7 @@ func fakeInstance() int {
 	fmt.Println("a plain line on stdout")
 	fmt.Fprintln(os.Stderr, "a plain line on stderr")
 	if knobs["FAKE_LEAK"] != "" {
-		b, _ := os.ReadFile(os.Getenv(EnvSecretsFile))
+		b, _ := os.ReadFile(os.Getenv(contract.EnvSecretsFile))
 		fmt.Fprintln(os.Stderr, "panic: leaking", string(b))
 	}
 
@@ -95,13 +97,13 @@ func fakeInstance() int {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
-			"instance":     os.Getenv(EnvInstance),
-			"deployment":   os.Getenv(EnvDeployment),
-			"bundle_dir":   os.Getenv(EnvBundleDir),
-			"deadline":     os.Getenv(EnvDeadline),
-			"secrets_file": os.Getenv(EnvSecretsFile),
+			"instance":     os.Getenv(contract.EnvInstance),
+			"deployment":   os.Getenv(contract.EnvDeployment),
+			"bundle_dir":   os.Getenv(contract.EnvBundleDir),
+			"deadline":     os.Getenv(contract.EnvDeadline),
+			"secrets_file": os.Getenv(contract.EnvSecretsFile),
 			"environ":      os.Environ(),
-			"egress":       os.Getenv(EnvEgressAllow),
+			"egress":       os.Getenv(contract.EnvEgressAllow),
 			"version":      knobs["FAKE_VERSION"],
 			"pid":          os.Getpid(),
 		})

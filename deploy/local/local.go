@@ -34,29 +34,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/engine/redact"
 )
-
-// The environment of the instance contract.
-const (
-	EnvBundleDir   = "FLOWLINE_BUNDLE_DIR"   // directory of the bundle's files
-	EnvListen      = "FLOWLINE_LISTEN"       // address to listen on; always 127.0.0.1:0
-	EnvFlowEnv     = "FLOWLINE_FLOW_ENV"     // JSON object of the flow's plain variables
-	EnvInstance    = "FLOWLINE_INSTANCE"     // instance id, <deployment id>-<n>
-	EnvDeployment  = "FLOWLINE_DEPLOYMENT"   // deployment id
-	EnvDeadline    = "FLOWLINE_DEADLINE"     // request deadline (Go duration), when the deployment sets one
-	EnvEgressAllow = "FLOWLINE_EGRESS_ALLOW" // JSON list: http.request's egress allow-list
-	// EnvSecretsFile is the path of SecretsFile in the bundle directory:
-	// {"env": secret variables, "datasources": name -> URL}. Secrets are
-	// never in the environment, which other processes of the user can
-	// read (/proc/<pid>/environ).
-	EnvSecretsFile = "FLOWLINE_SECRETS_FILE"
-)
-
-// SecretsFile is the name of the file, in a deployment's bundle directory,
-// that holds its secrets; only the server's user may read it (0600).
-const SecretsFile = "secrets.json"
 
 // Config configures a Supervisor. Zero fields take the defaults given.
 type Config struct {
@@ -366,7 +347,7 @@ func (s *Supervisor) Stop(ctx context.Context, id string) error {
 	s.mu.Lock()
 	if d.stopped {
 		for _, g := range d.draining {
-			if err := os.Remove(filepath.Join(g.spec.BundleDir, SecretsFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err := os.Remove(filepath.Join(g.spec.BundleDir, contract.SecretsFileName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				s.log.Warn("remove secrets file", "deployment", id, "error", err.Error())
 			}
 		}
@@ -691,22 +672,22 @@ func (s *Supervisor) instanceEnv(spec deploy.Spec, id string) []string {
 	egressAllow, _ := json.Marshal(append([]string{}, spec.EgressAllow...))
 	env := append(BaseEnv(), s.cfg.Env...)
 	env = append(env,
-		EnvBundleDir+"="+spec.BundleDir,
-		EnvListen+"=127.0.0.1:0",
-		EnvFlowEnv+"="+string(flowEnv),
-		EnvSecretsFile+"="+filepath.Join(spec.BundleDir, SecretsFile),
-		EnvInstance+"="+id,
-		EnvDeployment+"="+spec.ID,
-		EnvEgressAllow+"="+string(egressAllow),
+		contract.EnvBundleDir+"="+spec.BundleDir,
+		contract.EnvListen+"=127.0.0.1:0",
+		contract.EnvFlowEnv+"="+string(flowEnv),
+		contract.EnvSecretsFile+"="+filepath.Join(spec.BundleDir, contract.SecretsFileName),
+		contract.EnvInstance+"="+id,
+		contract.EnvDeployment+"="+spec.ID,
+		contract.EnvEgressAllow+"="+string(egressAllow),
 	)
 	if spec.Deadline > 0 {
-		env = append(env, EnvDeadline+"="+spec.Deadline.String())
+		env = append(env, contract.EnvDeadline+"="+spec.Deadline.String())
 	}
 	return env
 }
 
 // writeSecrets writes the spec's secrets where its instances read them
-// (EnvSecretsFile): readable by the server's user only, and atomically, so
+// (contract.EnvSecretsFile): readable by the server's user only, and atomically, so
 // an instance starting meanwhile reads the old file or the new one whole.
 // The file is written even when there are no secrets, so that an instance
 // never reads a previous deployment's.
@@ -718,7 +699,7 @@ func writeSecrets(dir string, spec deploy.Spec) error {
 	if err != nil {
 		return fmt.Errorf("secrets file: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+SecretsFile+".*") // mode 0600
+	f, err := os.CreateTemp(dir, "."+contract.SecretsFileName+".*") // mode 0600
 	if err != nil {
 		return fmt.Errorf("secrets file: %w", err)
 	}
@@ -739,7 +720,7 @@ func writeSecrets(dir string, spec deploy.Spec) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("secrets file: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, SecretsFile)); err != nil {
+	if err := os.Rename(tmp, filepath.Join(dir, contract.SecretsFileName)); err != nil {
 		return fmt.Errorf("secrets file: %w", err)
 	}
 	return nil

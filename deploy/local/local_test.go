@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/server/gateway"
 )
@@ -163,8 +164,8 @@ func TestStartAndServe(t *testing.T) {
 	}
 	// Secrets reach the instance in a file only it (the server's user)
 	// may read, never in its environment.
-	if w.SecretsFile != filepath.Join(sp.BundleDir, SecretsFile) {
-		t.Errorf("secrets file %q, want %s in the bundle directory", w.SecretsFile, SecretsFile)
+	if w.SecretsFile != filepath.Join(sp.BundleDir, contract.SecretsFileName) {
+		t.Errorf("secrets file %q, want %s in the bundle directory", w.SecretsFile, contract.SecretsFileName)
 	}
 	environ := strings.Join(w.Environ, "\n")
 	if strings.Contains(environ, "sk-secret-value") || strings.Contains(environ, "ds-password") || !strings.Contains(environ, `"MODE":"plain"`) {

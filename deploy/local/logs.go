@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/deploy"
 )
 
@@ -162,8 +163,8 @@ func readLines(r io.Reader, max int, fn func(line []byte)) {
 // known keys of the instances' JSON log lines; the others are appended to
 // the message as key=value.
 var knownKeys = map[string]bool{
-	"time": true, "level": true, "msg": true, "node": true, "trace_id": true, "span_id": true,
-	"instance": true, "deployment": true,
+	contract.LogTime: true, contract.LogLevel: true, contract.LogMessage: true, contract.LogNode: true,
+	contract.LogTraceID: true, contract.LogSpanID: true, contract.LogInstance: true, contract.LogDeploy: true,
 }
 
 // parseLine turns one line of an instance's output into a LogLine. A JSON
@@ -204,17 +205,17 @@ func parseJSONLine(line []byte, l *deploy.LogLine) bool {
 		var s string
 		isString := json.Unmarshal(raw, &s) == nil
 		switch {
-		case key == "time" && isString:
+		case key == contract.LogTime && isString:
 			if ts, err := time.Parse(time.RFC3339Nano, s); err == nil {
 				out.Time = ts
 			}
-		case key == "level" && isString:
+		case key == contract.LogLevel && isString:
 			out.Level = deploy.NormalizeLevel(s)
-		case key == "msg" && isString:
+		case key == contract.LogMessage && isString:
 			out.Message = s
-		case key == "node" && isString:
+		case key == contract.LogNode && isString:
 			out.Node = s
-		case key == "trace_id" && isString:
+		case key == contract.LogTraceID && isString:
 			out.TraceID = s
 		case knownKeys[key]:
 		default:
@@ -256,15 +257,13 @@ func toValidUTF8(s string) string {
 
 // listeningAddr returns the address of the instance's "listening" line.
 func listeningAddr(line []byte) (string, bool) {
-	if !bytes.Contains(line, []byte(`"listening"`)) {
+	if !bytes.Contains(line, []byte(`"`+contract.MsgListening+`"`)) {
 		return "", false
 	}
-	var v struct {
-		Msg  string `json:"msg"`
-		Addr string `json:"addr"`
-	}
-	if json.Unmarshal(bytes.TrimSpace(line), &v) != nil || v.Msg != "listening" || v.Addr == "" {
+	var v map[string]any
+	if json.Unmarshal(bytes.TrimSpace(line), &v) != nil || v[contract.LogMessage] != contract.MsgListening {
 		return "", false
 	}
-	return v.Addr, true
+	addr, _ := v[contract.LogAddr].(string)
+	return addr, addr != ""
 }

@@ -5,8 +5,9 @@ import (
 
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
-	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sandbox"
+	"github.com/flowline/flowline/flow"
 )
 
 // Code runs a JavaScript function body in a sandbox.
@@ -17,8 +18,8 @@ type codeConfig struct {
 	TimeoutMS *int   `json:"timeout_ms"`
 }
 
-func (cfg *codeConfig) spec() engine.CodeSpec {
-	s := engine.CodeSpec{Source: cfg.Source}
+func (cfg *codeConfig) spec() sandbox.Spec {
+	s := sandbox.Spec{Source: cfg.Source}
 	if cfg.TimeoutMS != nil {
 		s.TimeoutMS = *cfg.TimeoutMS
 	}
@@ -42,10 +43,10 @@ func (Code) Spec() flow.Spec {
 				Placeholder: "const items = request.body.items;\nlog.info(\"items\", items.length);\nreturn { count: items.length };",
 				Description: fmt.Sprintf("The body of a function of request, nodes, env, trace and log that returns the output. "+
 					"log.info, log.warn, log.error and log.debug join their arguments with spaces into one log line. "+
-					"At most %d bytes.", engine.MaxCodeSource)},
-			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: engine.DefaultCodeTimeout.Milliseconds(),
+					"At most %d bytes.", sandbox.MaxSource)},
+			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: sandbox.DefaultTimeout.Milliseconds(),
 				Description: fmt.Sprintf("How long the function may run, in milliseconds, at most %d. The request's own "+
-					"deadline stops it sooner when it comes first.", engine.MaxCodeTimeoutMS)},
+					"deadline stops it sooner when it comes first.", sandbox.MaxTimeoutMS)},
 		},
 		Output: "The returned value as JSON data: undefined gives nil, functions are left out, dates become strings.",
 		Examples: []flow.Example{
@@ -66,9 +67,12 @@ func (Code) Check(c *flow.Checker, n *flow.Node) {
 	}
 	report(c, probs)
 	if cfg.TimeoutMS != nil && *cfg.TimeoutMS == 0 {
-		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", engine.DefaultCodeTimeout.Milliseconds())
+		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", sandbox.DefaultTimeout.Milliseconds())
 	}
 }
+
+// Binding is the node's call, for the JS host.
+func (Code) Binding() engine.Binding { return engine.Bind(sandbox.New) }
 
 // EmitJS runs the source through the host, which compiled it at load. The
 // source reaches the bundle only inside the JSON string of its settings.
@@ -77,11 +81,11 @@ func (Code) EmitJS(w *js.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	i, err := w.Prepare(engine.PrepareCode, cfg.spec())
+	i, err := w.Prepare(n.Type, cfg.spec())
 	if err != nil {
 		return err
 	}
-	w.End(fmt.Sprintf("$.code(%d)", i), js.Quote(flow.PortOut))
+	w.EndCall(i)
 	return nil
 }
 
@@ -92,12 +96,11 @@ func (Code) EmitGo(w *golang.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	spec, err := golang.Literal(cfg.spec())
+	code, err := w.Prepare("code", cfg.spec())
 	if err != nil {
 		return err
 	}
-	code := w.Prepared("code", "engine.Must(engine.CompileCode("+spec+"))")
-	w.Line("out, err := x.RunCode(%s)", code)
+	w.Line("out, err := %s.Run(x)", code)
 	w.CheckErr()
 	w.Line("return out, %s, nil", golang.Quote(flow.PortOut))
 	return nil

@@ -6,8 +6,9 @@ import (
 
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
-	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sqlquery"
+	"github.com/flowline/flowline/flow"
 )
 
 // DBQuery runs a SQL statement on a Postgres datasource.
@@ -21,8 +22,8 @@ type dbConfig struct {
 	MaxRows    *int     `json:"max_rows"`
 }
 
-func (cfg *dbConfig) spec() engine.QuerySpec {
-	s := engine.QuerySpec{Datasource: cfg.Datasource, SQL: cfg.SQL, Params: len(cfg.Params)}
+func (cfg *dbConfig) spec() sqlquery.Spec {
+	s := sqlquery.Spec{Datasource: cfg.Datasource, SQL: cfg.SQL, Params: len(cfg.Params)}
 	if cfg.TimeoutMS != nil {
 		s.TimeoutMS = *cfg.TimeoutMS
 	}
@@ -51,12 +52,12 @@ func (DBQuery) Spec() flow.Spec {
 				Description: "The statement, with $1, $2, ... where the params go. Every placeholder up to the highest must be used."},
 			{Name: "params", Label: "Parameters", Kind: flow.KindExprList,
 				Description: "Expressions giving the values of $1, $2, ... in order; there must be exactly as many as the statement uses."},
-			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: engine.DefaultQueryTimeout.Milliseconds(),
+			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: sqlquery.DefaultQueryTimeout.Milliseconds(),
 				Description: fmt.Sprintf("How long the statement may run, in milliseconds, at most %d; it is cancelled on "+
-					"the server when it takes longer.", engine.MaxQueryTimeoutMS)},
-			{Name: "max_rows", Label: "Max rows", Kind: flow.KindInt, Default: engine.DefaultMaxRows,
+					"the server when it takes longer.", sqlquery.MaxQueryTimeoutMS)},
+			{Name: "max_rows", Label: "Max rows", Kind: flow.KindInt, Default: sqlquery.DefaultMaxRows,
 				Description: fmt.Sprintf("The most rows the statement may return; more fail the node rather than being cut "+
-					"off silently. At most %d.", engine.MaxMaxRows)},
+					"off silently. At most %d.", sqlquery.MaxMaxRows)},
 		},
 		Output: "A list with one object per row, keyed by column name. SQL null is nil; numbers are numbers; text, uuid " +
 			"and enums are strings; json is its value; arrays are lists; a date is YYYY-MM-DD; a timestamp is RFC 3339 " +
@@ -76,15 +77,18 @@ func (DBQuery) Check(c *flow.Checker, n *flow.Node) {
 	}
 	report(c, cfg.spec().Check())
 	if cfg.TimeoutMS != nil && *cfg.TimeoutMS == 0 {
-		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", engine.DefaultQueryTimeout.Milliseconds())
+		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", sqlquery.DefaultQueryTimeout.Milliseconds())
 	}
 	if cfg.MaxRows != nil && *cfg.MaxRows == 0 {
-		c.Errorf("max_rows", "max_rows must be at least 1; leave it out for the default of %d", engine.DefaultMaxRows)
+		c.Errorf("max_rows", "max_rows must be at least 1; leave it out for the default of %d", sqlquery.DefaultMaxRows)
 	}
 	for i, p := range cfg.Params {
 		c.Expr(fmt.Sprintf("params[%d]", i), p)
 	}
 }
+
+// Binding is the node's call, for the JS host.
+func (DBQuery) Binding() engine.Binding { return engine.Bind(sqlquery.New) }
 
 // EmitJS evaluates the params and runs the statement through the host.
 func (DBQuery) EmitJS(w *js.Writer, n *flow.Node) error {
@@ -92,7 +96,7 @@ func (DBQuery) EmitJS(w *js.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	i, err := w.Prepare(engine.PrepareQuery, cfg.spec())
+	i, err := w.Prepare(n.Type, cfg.spec())
 	if err != nil {
 		return err
 	}
@@ -100,7 +104,7 @@ func (DBQuery) EmitJS(w *js.Writer, n *flow.Node) error {
 	for j, p := range cfg.Params {
 		params[j] = w.Expr(fmt.Sprintf("params[%d]", j), p)
 	}
-	w.End(fmt.Sprintf("$.query(%d, [%s])", i, strings.Join(params, ", ")), js.Quote(flow.PortOut))
+	w.EndCall(i, params...)
 	return nil
 }
 
@@ -111,18 +115,17 @@ func (DBQuery) EmitGo(w *golang.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	spec, err := golang.Literal(cfg.spec())
+	q, err := w.Prepare("query", cfg.spec())
 	if err != nil {
 		return err
 	}
-	q := w.Prepared("query", "engine.Must(engine.NewQuery("+spec+"))")
 	params := make([]string, len(cfg.Params))
 	for i, p := range cfg.Params {
 		w.Line("p%d, err := x.Eval(%s)", i, w.Expr(p, fmt.Sprintf("param%d", i)))
 		w.CheckErr()
 		params[i] = fmt.Sprintf("p%d", i)
 	}
-	w.Line("out, err := x.Query(%s, []any{%s})", q, strings.Join(params, ", "))
+	w.Line("out, err := %s.Run(x, []any{%s})", q, strings.Join(params, ", "))
 	w.CheckErr()
 	w.Line("return out, %s, nil", golang.Quote(flow.PortOut))
 	return nil

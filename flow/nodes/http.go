@@ -7,8 +7,9 @@ import (
 
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
-	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/httpcall"
+	"github.com/flowline/flowline/flow"
 )
 
 // HTTPRequest calls an HTTP API.
@@ -23,8 +24,8 @@ type httpConfig struct {
 	Retries   int         `json:"retries"`
 }
 
-func (cfg *httpConfig) spec() engine.HTTPSpec {
-	s := engine.HTTPSpec{Method: cfg.Method, Retries: cfg.Retries}
+func (cfg *httpConfig) spec() httpcall.Spec {
+	s := httpcall.Spec{Method: cfg.Method, Retries: cfg.Retries}
 	if cfg.TimeoutMS != nil {
 		s.TimeoutMS = *cfg.TimeoutMS
 	}
@@ -46,7 +47,7 @@ func (HTTPRequest) Spec() flow.Spec {
 			"deployment's egress allow-list names them; a refusal fails the node like a network failure, and is not retried.",
 		Ports: []string{flow.PortOut, flow.PortError},
 		Fields: []flow.Field{
-			{Name: "method", Label: "Method", Kind: flow.KindEnum, Required: true, Options: engine.HTTPMethods, Default: "GET",
+			{Name: "method", Label: "Method", Kind: flow.KindEnum, Required: true, Options: httpcall.Methods, Default: "GET",
 				Description: "The HTTP method of the call."},
 			{Name: "url", Label: "URL", Kind: flow.KindExpr, Required: true, Placeholder: "env.API + \"/users/\" + request.params.id",
 				Description: "An expression giving the absolute http:// or https:// URL to call. Write a fixed URL in quotes."},
@@ -61,12 +62,12 @@ func (HTTPRequest) Spec() flow.Spec {
 			{Name: "body", Label: "Body", Kind: flow.KindExpr, Placeholder: "{\"name\": request.body.name}",
 				Description: "An expression giving the body to send. A string is sent as it is, as text/plain unless a " +
 					"Content-Type header says otherwise; any other value is sent as JSON. Leave empty, or give nil, to send no body."},
-			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: engine.DefaultHTTPTimeout.Milliseconds(),
+			{Name: "timeout_ms", Label: "Timeout (ms)", Kind: flow.KindInt, Default: httpcall.DefaultTimeout.Milliseconds(),
 				Description: fmt.Sprintf("How long one attempt may take, in milliseconds, at most %d. The request's own deadline "+
-					"ends the call sooner when it comes first.", engine.MaxHTTPTimeoutMS)},
+					"ends the call sooner when it comes first.", httpcall.MaxTimeoutMS)},
 			{Name: "retries", Label: "Retries", Kind: flow.KindInt, Default: 0,
 				Description: fmt.Sprintf("How many times to try again after a network failure, a timeout or a 502, 503 or 504, "+
-					"waiting a little longer each time. Only GET, HEAD, PUT and DELETE are retried; at most %d.", engine.MaxHTTPRetries)},
+					"waiting a little longer each time. Only GET, HEAD, PUT and DELETE are retried; at most %d.", httpcall.MaxRetries)},
 		},
 		Output: "An object {status, headers, body}: the status as a number, the headers with lower-case names (first value " +
 			"of each), and the body as JSON when the answer says it is JSON, else as a string (nil when empty).",
@@ -84,12 +85,12 @@ func (HTTPRequest) Check(c *flow.Checker, n *flow.Node) {
 		return
 	}
 	report(c, cfg.spec().Check())
-	if cfg.Retries > 0 && cfg.Method != "" && !slices.Contains(engine.RetryMethods, cfg.Method) {
+	if cfg.Retries > 0 && cfg.Method != "" && !slices.Contains(httpcall.RetryMethods, cfg.Method) {
 		c.Warnf("retries", "retries have no effect on a %s: only %s are retried, since only they are safe to send twice",
-			cfg.Method, strings.Join(engine.RetryMethods, ", "))
+			cfg.Method, strings.Join(httpcall.RetryMethods, ", "))
 	}
 	if cfg.TimeoutMS != nil && *cfg.TimeoutMS == 0 {
-		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", engine.DefaultHTTPTimeout.Milliseconds())
+		c.Errorf("timeout_ms", "timeout_ms must be at least 1; leave it out for the default of %d", httpcall.DefaultTimeout.Milliseconds())
 	}
 	url := strings.TrimSpace(cfg.URL)
 	if _, err := flow.CompileExpr(url, false); err != nil && (strings.HasPrefix(url, "http://") || strings.HasPrefix(url, "https://")) {
@@ -103,19 +104,22 @@ func (HTTPRequest) Check(c *flow.Checker, n *flow.Node) {
 	}
 }
 
+// Binding is the node's call, for the JS host.
+func (HTTPRequest) Binding() engine.Binding { return engine.Bind(httpcall.New) }
+
 // EmitJS evaluates the url, headers and body, and calls through the host.
 func (HTTPRequest) EmitJS(w *js.Writer, n *flow.Node) error {
 	var cfg httpConfig
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	i, err := w.Prepare(engine.PrepareHTTP, cfg.spec())
+	i, err := w.Prepare(n.Type, cfg.spec())
 	if err != nil {
 		return err
 	}
 	url := w.Expr("url", cfg.URL)
 	headers, body := emitJSHeaders(w, cfg.Headers), emitJSBody(w, cfg.Body)
-	w.End(fmt.Sprintf("$.http(%d, %s, %s, %s)", i, url, headers, body), js.Quote(flow.PortOut))
+	w.EndCall(i, url, headers, body)
 	return nil
 }
 
@@ -126,15 +130,14 @@ func (HTTPRequest) EmitGo(w *golang.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	spec, err := golang.Literal(cfg.spec())
+	call, err := w.Prepare("call", cfg.spec())
 	if err != nil {
 		return err
 	}
-	call := w.Prepared("call", "engine.Must(engine.NewHTTPCall("+spec+"))")
 	w.Line("url, err := x.Eval(%s)", w.Expr(cfg.URL, "url"))
 	w.CheckErr()
 	headers, body := emitGoHeaders(w, cfg.Headers), emitGoBody(w, cfg.Body)
-	w.Line("out, err := x.HTTPRequest(%s, url, %s, %s)", call, headers, body)
+	w.Line("out, err := %s.Do(x, url, %s, %s)", call, headers, body)
 	w.CheckErr()
 	w.Line("return out, %s, nil", golang.Quote(flow.PortOut))
 	return nil

@@ -28,6 +28,9 @@ func (If) Spec() flow.Spec {
 				Description: "An expression that must give true or false."},
 		},
 		Output: "The bool the condition gave.",
+		Examples: []flow.Example{
+			{Title: "Large orders", Config: []byte(`{"condition":"request.body.total > 100"}`)},
+		},
 	}
 }
 

@@ -35,6 +35,9 @@ func (Log) Spec() flow.Spec {
 				Description: "An expression giving the message."},
 		},
 		Output: "The message as a string.",
+		Examples: []flow.Example{
+			{Title: "Note an order", Config: []byte(`{"level":"info","message":"\"order \" + string(request.params.id)"}`)},
+		},
 	}
 }
 

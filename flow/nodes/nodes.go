@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
+	"github.com/flowline/flowline/engine"
 
 	"github.com/flowline/flowline/flow"
 )
@@ -28,12 +29,36 @@ func Registry() *flow.Registry {
 		Code{},
 		DBQuery{},
 		Validate{},
+		Hash{},
 	} {
 		if err := r.Register(t); err != nil {
 			panic(err) // a programming error in this list
 		}
 	}
 	return r
+}
+
+// Caller is implemented by node types that call out of the flow: an HTTP
+// API, a database, a script, or any computation that is not an
+// expression. Binding prepares the node's engine.Call from the settings
+// its JS emitter lists (js.Writer.Prepare), and its Go emitter calls the
+// same Call's package directly.
+type Caller interface {
+	Binding() engine.Binding
+}
+
+// Bindings are the calls of every node type that has one, by type: what
+// the JS host may prepare (jshost.Bindings).
+func Bindings() map[string]engine.Binding {
+	reg := Registry()
+	out := map[string]engine.Binding{}
+	for _, s := range reg.Specs() {
+		t, _ := reg.Lookup(s.Type)
+		if c, ok := t.(Caller); ok {
+			out[s.Type] = c.Binding()
+		}
+	}
+	return out
 }
 
 // NameValue is a {name, value: expr} pair, as in set fields and headers.

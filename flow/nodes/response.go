@@ -70,13 +70,18 @@ func (Response) Spec() flow.Spec {
 			{Name: "headers", Label: "Headers", Kind: flow.KindList,
 				Description: "Response headers. A value is converted like string(); nil leaves the header unset.",
 				Item: []flow.Field{
-					{Name: "name", Label: "Name", Kind: flow.KindString, Required: true, Placeholder: "Location"},
-					{Name: "value", Label: "Value", Kind: flow.KindExpr, Required: true, Placeholder: "\"/items/\" + string(request.body.id)"},
+					{Name: "name", Label: "Name", Kind: flow.KindString, Required: true, Placeholder: "Location",
+						Description: "The header's name."},
+					{Name: "value", Label: "Value", Kind: flow.KindExpr, Required: true, Placeholder: "\"/items/\" + string(request.body.id)",
+						Description: "An expression giving the header's value; nil leaves the header out."},
 				}},
 			{Name: "body", Label: "Body", Kind: flow.KindExpr, Placeholder: "{\"total\": nodes.calc.total}",
 				Description: "An expression giving the body. Leave empty for no body."},
 		},
 		Output: "Responds; later nodes do not run.",
+		Examples: []flow.Example{
+			{Title: "Created", Config: []byte(`{"status":201,"headers":[{"name":"Location","value":"\"/items/\" + string(request.body.id)"}],"body":"{\"id\": request.body.id}"}`)},
+		},
 	}
 }
 

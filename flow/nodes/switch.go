@@ -42,6 +42,9 @@ func (Switch) Spec() flow.Spec {
 				}},
 		},
 		Output: "The name of the port taken.",
+		Examples: []flow.Example{
+			{Title: "By tier", Config: []byte(`{"cases":[{"port":"gold","condition":"request.query.tier == \"gold\""},{"port":"silver","condition":"request.query.tier == \"silver\""}]}`)},
+		},
 	}
 }
 

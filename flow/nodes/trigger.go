@@ -1,8 +1,7 @@
 package nodes
 
 import (
-	"slices"
-
+	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/flow"
 )
 
@@ -21,12 +20,15 @@ func (Trigger) Spec() flow.Spec {
 			"and its output is the request: method, path, params, query, headers and body.",
 		Ports: []string{flow.PortOut},
 		Fields: []flow.Field{
-			{Name: "method", Label: "Method", Kind: flow.KindEnum, Required: true, Options: flow.TriggerMethods, Default: "GET",
+			{Name: "method", Label: "Method", Kind: flow.KindEnum, Required: true, Options: contract.Methods, Default: "GET",
 				Description: "The HTTP method the endpoint answers. A GET endpoint also answers HEAD."},
 			{Name: "path", Label: "Path", Kind: flow.KindString, Required: true, Placeholder: "/orders/:shop",
 				Description: "The path, starting with /. A segment written :name is a parameter, read as request.params.name."},
 		},
 		Output: "The request object: {method, path, params, query, headers, body}.",
+		Examples: []flow.Example{
+			{Title: "An order of a shop", Config: []byte(`{"method":"GET","path":"/shops/:shop/orders/:id"}`)},
+		},
 	}
 }
 
@@ -36,10 +38,10 @@ func (Trigger) Check(c *flow.Checker, n *flow.Node) {
 	if !c.Decode(&cfg) {
 		return
 	}
-	if !slices.Contains(flow.TriggerMethods, cfg.Method) {
-		c.Errorf("method", "method %q must be one of %v", cfg.Method, flow.TriggerMethods)
+	if err := contract.CheckMethod(cfg.Method); err != nil {
+		c.Errorf("method", "%v", err)
 	}
-	if err := flow.CheckPath(cfg.Path); err != nil {
+	if err := contract.CheckPath(cfg.Path); err != nil {
 		c.Errorf("path", "%v", err)
 	}
 }

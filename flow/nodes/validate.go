@@ -8,8 +8,9 @@ import (
 
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/codegen/js"
-	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/schema"
+	"github.com/flowline/flowline/flow"
 )
 
 // Validate checks a value against a JSON Schema.
@@ -50,12 +51,16 @@ func (Validate) Spec() flow.Spec {
 				Description: "An expression giving the value to check. Leave empty to check the request body."},
 		},
 		Output: fmt.Sprintf("On out, the value. On invalid, {\"errors\": [{\"path\", \"message\"}, ...]}: at most %d "+
-			"errors, each with a JSON Pointer to the part of the value it is about (\"\" for the value itself).", engine.MaxValidationErrors),
+			"errors, each with a JSON Pointer to the part of the value it is about (\"\" for the value itself).", schema.MaxValidationErrors),
 		Examples: []flow.Example{
 			{Title: "Sign-up form", Config: []byte(`{"schema":{"type":"object","required":["email","age"],"properties":{"email":{"type":"string","minLength":3},"age":{"type":"integer","minimum":18}}}}`)},
 		},
 	}
 }
+
+// invalidMessage is the error of the 400 a failed check answers when the
+// invalid port has no edge.
+const invalidMessage = "validation failed"
 
 // Check compiles the schema and the value's expression.
 func (Validate) Check(c *flow.Checker, n *flow.Node) {
@@ -65,11 +70,14 @@ func (Validate) Check(c *flow.Checker, n *flow.Node) {
 	}
 	if raw := bytes.TrimSpace(cfg.Schema); len(raw) == 0 || string(raw) == "null" {
 		c.Errorf("schema", "schema is required: a JSON Schema object")
-	} else if _, err := engine.CompileSchema(raw); err != nil {
+	} else if _, err := schema.Compile(raw); err != nil {
 		c.Errorf("schema", "%v", err)
 	}
 	c.Expr("value", cfg.value())
 }
+
+// Binding is the node's call, for the JS host.
+func (Validate) Binding() engine.Binding { return engine.Bind(schema.New) }
 
 // EmitJS evaluates the value and checks it in the host. Without an edge
 // from invalid, a value that fails answers 400 and ends the request.
@@ -78,21 +86,20 @@ func (Validate) EmitJS(w *js.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	i, err := w.Prepare(engine.PrepareValidate, engine.SchemaSpec{Schema: bytes.TrimSpace(cfg.Schema)})
+	i, err := w.Prepare(n.Type, schema.Spec{Schema: bytes.TrimSpace(cfg.Schema)})
 	if err != nil {
 		return err
 	}
-	w.Line("const v = %s;", w.Expr("value", cfg.value()))
-	w.Line("const invalid = $.validate(%d, v);", i)
 	if w.HasEdge(engine.PortInvalid) {
-		w.End("invalid === null ? v : invalid", `invalid === null ? "out" : "invalid"`)
+		w.EndCall(i, w.Expr("value", cfg.value()))
 		return nil
 	}
-	w.Line("if (invalid !== null) {")
-	w.Line("\t$.invalid(invalid);")
+	w.Line("const [$out, $port] = $.call(%d, %s);", i, w.Expr("value", cfg.value()))
+	w.Line("if ($port === %s) {", js.Quote(engine.PortInvalid))
+	w.Line("\t$.refuse($out, $port, 400, %s, $out.errors);", js.Quote(invalidMessage))
 	w.Line("\treturn;")
 	w.Line("}")
-	w.End("v", js.Quote(flow.PortOut))
+	w.End("$out", "$port")
 	return nil
 }
 
@@ -104,17 +111,20 @@ func (Validate) EmitGo(w *golang.Writer, n *flow.Node) error {
 	if err := flow.DecodeConfig(n.Config, &cfg); err != nil {
 		return err
 	}
-	schema := w.Prepared("schema", "engine.Must(engine.CompileSchema([]byte("+golang.Quote(string(bytes.TrimSpace(cfg.Schema)))+")))")
+	s, err := w.Prepare("schema", schema.Spec{Schema: bytes.TrimSpace(cfg.Schema)})
+	if err != nil {
+		return err
+	}
 	w.Line("v, err := x.Eval(%s)", w.Expr(cfg.value(), "value"))
 	w.CheckErr()
-	w.Line("invalid, err := x.Validate(%s, v)", schema)
+	w.Line("invalid, err := %s.Check(v)", s)
 	w.CheckErr()
 	w.Line("if invalid != nil {")
 	if w.HasEdge(engine.PortInvalid) {
 		w.Line("\treturn invalid, %s, nil", golang.Quote(engine.PortInvalid))
 	} else {
 		w.MayRespond()
-		w.Line("\tx.RespondInvalid(invalid)")
+		w.Line("\tx.Refuse(invalid, %s, 400, %s, invalid[\"errors\"])", golang.Quote(engine.PortInvalid), golang.Quote(invalidMessage))
 		w.Line("\treturn nil, \"\", nil")
 	}
 	w.Line("}")

@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flowline/flowline/contract"
 )
 
 // DefaultMaxBodyBytes is the default request body limit (1 MiB).
@@ -162,7 +164,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.writeError(sw, r, http.StatusNotFound, tc.traceID, "no endpoint at "+path)
 		return
 	}
-	segs := splitPath(path)
+	segs := contract.SplitPath(path)
 	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" {
 		// A CORS preflight asks about the method it names.
 		if ep, _, _ := g.table.Load().lookup(segs, r.Header.Get("Access-Control-Request-Method")); ep != nil {

@@ -3,11 +3,12 @@ package gateway
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/flowline/flowline/contract"
 )
 
 // Route is one published endpoint: the trigger's method and path, served
@@ -46,102 +47,21 @@ type endpoint struct {
 	next  atomic.Uint64 // round-robin counter
 }
 
-var (
-	methodPattern = regexp.MustCompile(`^[A-Z]{1,16}$`)
-	paramPattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-)
-
 // ValidateRoute reports whether a route with this method and path can be
 // served. The server checks a deployment's route with it (and Conflicts)
 // before deploying, so that SetRoutes does not refuse the table later.
 func ValidateRoute(method, path string) error {
-	if !methodPattern.MatchString(method) {
-		return fmt.Errorf("invalid method %q", method)
-	}
-	_, err := routeSegments(path)
+	_, err := contract.ParseRoute(method, path)
 	return err
-}
-
-// routeSegments splits a route's path into its segments, checking each.
-func routeSegments(path string) ([]string, error) {
-	if !strings.HasPrefix(path, "/") {
-		return nil, fmt.Errorf("path %q does not start with /", path)
-	}
-	segs := splitPath(path)
-	for _, s := range segs {
-		if name, ok := strings.CutPrefix(s, ":"); ok {
-			if !paramPattern.MatchString(name) {
-				return nil, fmt.Errorf("path %q: invalid parameter %q", path, s)
-			}
-			continue
-		}
-		if err := checkStatic(s); err != nil {
-			return nil, fmt.Errorf("path %q: %w", path, err)
-		}
-	}
-	return segs, nil
-}
-
-// checkStatic accepts a segment as a client sends it: RFC 3986 pchar
-// characters and percent escapes.
-func checkStatic(s string) error {
-	if s == "" {
-		return errors.New("empty segment")
-	}
-	if s == "." || s == ".." {
-		return fmt.Errorf("segment %q", s)
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0:
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			i += 2
-		default:
-			return fmt.Errorf("segment %q has a character that must be escaped", s)
-		}
-	}
-	return nil
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// splitPath splits a path into segments; one trailing slash is ignored
-// and the root is no segment at all. The path must start with /.
-func splitPath(p string) []string {
-	p = p[1:]
-	p = strings.TrimSuffix(p, "/")
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
-}
-
-// shape is a path with its parameter names left out: /a/:x and /a/:y have
-// the same shape.
-func shape(path string) string {
-	if !strings.HasPrefix(path, "/") {
-		return path
-	}
-	segs := splitPath(path)
-	for i, s := range segs {
-		if strings.HasPrefix(s, ":") {
-			segs[i] = ":"
-		}
-	}
-	return "/" + strings.Join(segs, "/")
 }
 
 // Conflicts returns a route of routes that has the given method and the
 // same path shape (parameter names ignored), which a new route with that
 // method and path would collide with.
 func Conflicts(routes []Route, method, path string) (Route, bool) {
-	method, sh := strings.ToUpper(method), shape(path)
+	method, sh := strings.ToUpper(method), contract.Shape(path)
 	for _, r := range routes {
-		if strings.ToUpper(r.Method) == method && shape(r.Path) == sh {
+		if strings.ToUpper(r.Method) == method && contract.Shape(r.Path) == sh {
 			return r, true
 		}
 	}
@@ -167,16 +87,12 @@ func (t *table) add(r Route) error {
 	if r.Backends == nil {
 		return errors.New("no backends function")
 	}
-	if !methodPattern.MatchString(r.Method) {
-		return fmt.Errorf("invalid method %q", r.Method)
-	}
-	segs, err := routeSegments(r.Path)
-	if err != nil {
+	if err := ValidateRoute(r.Method, r.Path); err != nil {
 		return err
 	}
 	n := t.root
-	for _, s := range segs {
-		if strings.HasPrefix(s, ":") {
+	for _, s := range contract.SplitPath(r.Path) {
+		if _, ok := contract.Param(s); ok {
 			if n.param == nil {
 				n.param = &node{}
 			}

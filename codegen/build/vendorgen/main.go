@@ -31,7 +31,7 @@ import (
 )
 
 // roots are the packages generated Go code imports.
-var roots = []string{"github.com/flowline/flowline/engine"}
+var roots = []string{"github.com/flowline/flowline/engine", "github.com/flowline/flowline/flow/nodes"}
 
 // platforms are the systems a server may build bundles on. Dependencies
 // differ per platform (golang.org/x/sys/unix, for one), and the zip must

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sandbox"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -29,7 +30,7 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	calcCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "const a = request.body.a, b = request.body.b;\nif (a < 0) { throw new Error(\"negative a\"); }\nlog.info(\"calc \" + a + \" \" + b);\nreturn { sum: a + b, product: a * b, tags: [\"x\", String(a)] };"}))
+	calcCode = engine.Must(sandbox.New(sandbox.Spec{Source: "const a = request.body.a, b = request.body.b;\nif (a < 0) { throw new Error(\"negative a\"); }\nlog.info(\"calc \" + a + \" \" + b);\nreturn { sum: a + b, product: a * b, tags: [\"x\", String(a)] };"}))
 	doneBody = engine.MustCompile("nodes.calc")
 )
 
@@ -67,7 +68,7 @@ func handle(x *engine.Exec) {
 
 // calcNode runs node "calc" (code.js).
 func calcNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(calcCode)
+	out, err := calcCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}

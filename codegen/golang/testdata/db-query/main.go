@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sqlquery"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -29,7 +30,7 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	rowsQuery  = engine.Must(engine.NewQuery(runtime.QuerySpec{Datasource: "main", SQL: "select id, name, price, added from products where price <= $1 and name <> $2 order by id", Params: 2}))
+	rowsQuery  = engine.Must(sqlquery.New(sqlquery.Spec{Datasource: "main", SQL: "select id, name, price, added from products where price <= $1 and name <> $2 order by id", Params: 2}))
 	rowsParam0 = engine.MustCompile("float(request.query.max)")
 	rowsParam1 = engine.MustCompile("request.query.skip ?? \"\"")
 	doneBody   = engine.MustCompile("{\"count\": len(nodes.rows), \"items\": nodes.rows}")
@@ -77,7 +78,7 @@ func rowsNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.Query(rowsQuery, []any{p0, p1})
+	out, err := rowsQuery.Run(x, []any{p0, p1})
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/httpcall"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -30,9 +31,9 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	userCall   = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
+	userCall   = engine.Must(httpcall.New(httpcall.Spec{Method: "GET"}))
 	userURL    = engine.MustCompile("env.UPSTREAM + \"/users/\" + request.params.id")
-	ordersCall = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
+	ordersCall = engine.Must(httpcall.New(httpcall.Spec{Method: "GET"}))
 	ordersURL  = engine.MustCompile("env.UPSTREAM + \"/orders?user=\" + request.params.id")
 	doneBody   = engine.MustCompile("{\"user\": nodes.user.body, \"orderCount\": len(nodes.orders.body), \"spent\": sum(nodes.orders.body, .amount), \"owner\": nodes.orders.body[0].user}")
 )
@@ -86,7 +87,7 @@ func userNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(userCall, url, nil, nil)
+	out, err := userCall.Do(x, url, nil, nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -99,7 +100,7 @@ func ordersNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(ordersCall, url, nil, nil)
+	out, err := ordersCall.Do(x, url, nil, nil)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/httpcall"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -30,7 +31,7 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	callCall     = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET", TimeoutMS: 200}))
+	callCall     = engine.Must(httpcall.New(httpcall.Spec{Method: "GET", TimeoutMS: 200}))
 	callURL      = engine.MustCompile("env.UPSTREAM + \"/slow?ms=\" + request.query.ms")
 	okBody       = engine.MustCompile("{\"fallback\": false, \"slept\": nodes.call.body.slept}")
 	fallbackBody = engine.MustCompile("{\"fallback\": true, \"reason\": nodes.call.error}")
@@ -85,7 +86,7 @@ func callNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(callCall, url, nil, nil)
+	out, err := callCall.Do(x, url, nil, nil)
 	if err != nil {
 		return nil, "", err
 	}

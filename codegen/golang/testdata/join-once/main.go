@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sandbox"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -35,7 +36,7 @@ var (
 	vipCondition = engine.MustCompile("request.query.vip == \"1\"")
 	goldTier     = engine.MustCompile("\"gold\"")
 	basicTier    = engine.MustCompile("\"basic\"")
-	countCode    = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "log.info(\"join ran\");\nreturn { ran: true };"}))
+	countCode    = engine.Must(sandbox.New(sandbox.Spec{Source: "log.info(\"join ran\");\nreturn { ran: true };"}))
 	doneBody     = engine.MustCompile("{\"tier\": (nodes.gold ?? nodes.basic).tier, \"gold\": nodes.gold != nil, \"basic\": nodes.basic != nil}")
 )
 
@@ -138,7 +139,7 @@ func basicNode(x *engine.Exec) (any, string, error) {
 
 // countNode runs node "count" (code.js).
 func countNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(countCode)
+	out, err := countCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/httpcall"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -29,7 +30,7 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	callCall = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
+	callCall = engine.Must(httpcall.New(httpcall.Spec{Method: "GET"}))
 	callURL  = engine.MustCompile("env.UPSTREAM + \"/big?bytes=\" + request.query.bytes + (request.query.chunked == \"1\" ? \"&chunked=1\" : \"\")")
 	okBody   = engine.MustCompile("{\"length\": len(nodes.call.body)}")
 )
@@ -72,7 +73,7 @@ func callNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(callCall, url, nil, nil)
+	out, err := callCall.Do(x, url, nil, nil)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/httpcall"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -34,9 +35,9 @@ var manifest = engine.Manifest{
 // instance starts.
 var (
 	handledCondition = engine.MustCompile("request.query.handle == \"1\"")
-	callCall         = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
+	callCall         = engine.Must(httpcall.New(httpcall.Spec{Method: "GET"}))
 	callURL          = engine.MustCompile("env.UPSTREAM + \"/badjson\"")
-	call2Call        = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
+	call2Call        = engine.Must(httpcall.New(httpcall.Spec{Method: "GET"}))
 	call2URL         = engine.MustCompile("env.UPSTREAM + \"/badjson\"")
 	okBody           = engine.MustCompile("nodes.call.body")
 	ok2Body          = engine.MustCompile("nodes.call2.body")
@@ -135,7 +136,7 @@ func callNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(callCall, url, nil, nil)
+	out, err := callCall.Do(x, url, nil, nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -148,7 +149,7 @@ func call2Node(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(call2Call, url, nil, nil)
+	out, err := call2Call.Do(x, url, nil, nil)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/httpcall"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -31,17 +32,17 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	textCall        = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "POST"}))
+	textCall        = engine.Must(httpcall.New(httpcall.Spec{Method: "POST"}))
 	textURL         = engine.MustCompile("env.UPSTREAM + \"/echo?q=1\"")
 	textXCount      = engine.MustCompile("len(request.body.tags)")
 	textXSkipped    = engine.MustCompile("nil")
 	textXFlag       = engine.MustCompile("true")
 	textBody        = engine.MustCompile("\"plain \" + request.body.name")
-	jsonCall        = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "PUT"}))
+	jsonCall        = engine.Must(httpcall.New(httpcall.Spec{Method: "PUT"}))
 	jsonURL         = engine.MustCompile("env.UPSTREAM + \"/echo\"")
 	jsonContentType = engine.MustCompile("\"application/vnd.flowline+json\"")
 	jsonBody        = engine.MustCompile("request.body")
-	emptyCall       = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "DELETE"}))
+	emptyCall       = engine.Must(httpcall.New(httpcall.Spec{Method: "DELETE"}))
 	emptyURL        = engine.MustCompile("env.UPSTREAM + \"/echo\"")
 	doneBody        = engine.MustCompile("{\"text\": nodes.text.body, \"json\": {\"method\": nodes.json.body.method, \"type\": nodes.json.body.headers[\"content-type\"], \"body\": nodes.json.body.body}, \"empty\": nodes.empty.body.body, \"status\": nodes.empty.status, \"type\": nodes.empty.headers[\"content-type\"]}")
 )
@@ -122,7 +123,7 @@ func textNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(textCall, url, [][2]any{{"X-Count", h0}, {"X-Skipped", h1}, {"X-Flag", h2}}, body)
+	out, err := textCall.Do(x, url, [][2]any{{"X-Count", h0}, {"X-Skipped", h1}, {"X-Flag", h2}}, body)
 	if err != nil {
 		return nil, "", err
 	}
@@ -143,7 +144,7 @@ func jsonNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(jsonCall, url, [][2]any{{"Content-Type", h0}}, body)
+	out, err := jsonCall.Do(x, url, [][2]any{{"Content-Type", h0}}, body)
 	if err != nil {
 		return nil, "", err
 	}
@@ -156,7 +157,7 @@ func emptyNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(emptyCall, url, nil, nil)
+	out, err := emptyCall.Do(x, url, nil, nil)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sandbox"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -30,8 +31,8 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	spinCode  = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "if (request.query.spin === \"1\") { while (true) {} }\nreturn \"done\";", TimeoutMS: 100}))
-	spin2Code = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "for (;;) { try { while (true) {} } catch (e) {} }", TimeoutMS: 100}))
+	spinCode  = engine.Must(sandbox.New(sandbox.Spec{Source: "if (request.query.spin === \"1\") { while (true) {} }\nreturn \"done\";", TimeoutMS: 100}))
+	spin2Code = engine.Must(sandbox.New(sandbox.Spec{Source: "for (;;) { try { while (true) {} } catch (e) {} }", TimeoutMS: 100}))
 	okBody    = engine.MustCompile("{\"first\": nodes.spin, \"second\": nodes.spin2.error}")
 )
 
@@ -82,7 +83,7 @@ func handle(x *engine.Exec) {
 
 // spinNode runs node "spin" (code.js).
 func spinNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(spinCode)
+	out, err := spinCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}
@@ -91,7 +92,7 @@ func spinNode(x *engine.Exec) (any, string, error) {
 
 // spin2Node runs node "spin2" (code.js).
 func spin2Node(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(spin2Code)
+	out, err := spin2Code.Run(x)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sandbox"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -31,8 +32,8 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	deepCode   = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "function down(n) { return down(n + 1) + 1; }\nreturn down(0);"}))
-	caughtCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "function down(n) { return [n].map(down); }\ntry { return down(0); } catch (e) { return \"caught\"; }"}))
+	deepCode   = engine.Must(sandbox.New(sandbox.Spec{Source: "function down(n) { return down(n + 1) + 1; }\nreturn down(0);"}))
+	caughtCode = engine.Must(sandbox.New(sandbox.Spec{Source: "function down(n) { return [n].map(down); }\ntry { return down(0); } catch (e) { return \"caught\"; }"}))
 	okBody     = engine.MustCompile("nodes.deep")
 	badBody    = engine.MustCompile("{\"deep\": nodes.deep.error, \"caught\": nodes.caught.error}")
 )
@@ -94,7 +95,7 @@ func handle(x *engine.Exec) {
 
 // deepNode runs node "deep" (code.js).
 func deepNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(deepCode)
+	out, err := deepCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}
@@ -103,7 +104,7 @@ func deepNode(x *engine.Exec) (any, string, error) {
 
 // caughtNode runs node "caught" (code.js).
 func caughtNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(caughtCode)
+	out, err := caughtCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}

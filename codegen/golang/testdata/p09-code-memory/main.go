@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sandbox"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -29,7 +30,7 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	growCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "const kind = request.query.kind;\nif (kind === \"string\") { let s = \"x\"; while (true) s += s; }\nif (kind === \"array\") { const a = []; while (true) a.push({n: a.length, s: \"xxxxxxxxxxxxxxxx\"}); }\nif (kind === \"repeat\") { return \"x\".repeat(2 ** 40).length; }\nif (kind === \"fill\") { return new Array(2 ** 32 - 1).fill(0).length; }\nif (kind === \"template\") { const s = \"x\".repeat(1 << 24); return `${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}`.length; }\nreturn \"small\";", TimeoutMS: 10000}))
+	growCode = engine.Must(sandbox.New(sandbox.Spec{Source: "const kind = request.query.kind;\nif (kind === \"string\") { let s = \"x\"; while (true) s += s; }\nif (kind === \"array\") { const a = []; while (true) a.push({n: a.length, s: \"xxxxxxxxxxxxxxxx\"}); }\nif (kind === \"repeat\") { return \"x\".repeat(2 ** 40).length; }\nif (kind === \"fill\") { return new Array(2 ** 32 - 1).fill(0).length; }\nif (kind === \"template\") { const s = \"x\".repeat(1 << 24); return `${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}${s}`.length; }\nreturn \"small\";", TimeoutMS: 10000}))
 	okBody   = engine.MustCompile("nodes.grow")
 )
 
@@ -67,7 +68,7 @@ func handle(x *engine.Exec) {
 
 // growNode runs node "grow" (code.js).
 func growNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(growCode)
+	out, err := growCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}

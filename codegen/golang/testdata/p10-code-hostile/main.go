@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sandbox"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -37,15 +38,15 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	hDollarCode   = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "return typeof $;"}))
-	hGlobalCode   = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "return typeof globalThis.$ + \" \" + typeof globalThis.handle;"}))
-	hThisCode     = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "return this === undefined;"}))
-	hFunctionCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "try { return typeof Function(\"return this\")().$; } catch (e) { return e.name; }"}))
-	hCtorCode     = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "try { return (() => 0).constructor(\"return $\")(); } catch (e) { return e.name; }"}))
-	hEvalCode     = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "try { return eval(\"typeof $\"); } catch (e) { return e.name; }"}))
-	hRequireCode  = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "return typeof require + \" \" + typeof process + \" \" + typeof fetch;"}))
-	hQuotesCode   = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "/* } ) */ // })\n const s = \"}); $.respond(200, null, 'pwned'); (function() {\" + '*/' + `${\"`\"}` + \"</script>\" + \"\u2028\u2029\";\nreturn s;"}))
-	hInputCode    = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "request.body = \"changed\"; nodes.start.body = \"changed\"; env.X = \"y\"; return true;"}))
+	hDollarCode   = engine.Must(sandbox.New(sandbox.Spec{Source: "return typeof $;"}))
+	hGlobalCode   = engine.Must(sandbox.New(sandbox.Spec{Source: "return typeof globalThis.$ + \" \" + typeof globalThis.handle;"}))
+	hThisCode     = engine.Must(sandbox.New(sandbox.Spec{Source: "return this === undefined;"}))
+	hFunctionCode = engine.Must(sandbox.New(sandbox.Spec{Source: "try { return typeof Function(\"return this\")().$; } catch (e) { return e.name; }"}))
+	hCtorCode     = engine.Must(sandbox.New(sandbox.Spec{Source: "try { return (() => 0).constructor(\"return $\")(); } catch (e) { return e.name; }"}))
+	hEvalCode     = engine.Must(sandbox.New(sandbox.Spec{Source: "try { return eval(\"typeof $\"); } catch (e) { return e.name; }"}))
+	hRequireCode  = engine.Must(sandbox.New(sandbox.Spec{Source: "return typeof require + \" \" + typeof process + \" \" + typeof fetch;"}))
+	hQuotesCode   = engine.Must(sandbox.New(sandbox.Spec{Source: "/* } ) */ // })\n const s = \"}); $.respond(200, null, 'pwned'); (function() {\" + '*/' + `${\"`\"}` + \"</script>\" + \"\u2028\u2029\";\nreturn s;"}))
+	hInputCode    = engine.Must(sandbox.New(sandbox.Spec{Source: "request.body = \"changed\"; nodes.start.body = \"changed\"; env.X = \"y\"; return true;"}))
 	doneBody      = engine.MustCompile("{\"h_dollar\": nodes.h_dollar, \"h_global\": nodes.h_global, \"h_this\": nodes.h_this, \"h_function\": nodes.h_function, \"h_ctor\": nodes.h_ctor, \"h_eval\": nodes.h_eval, \"h_require\": nodes.h_require, \"h_quotes\": nodes.h_quotes, \"h_input\": nodes.h_input, \"body\": request.body}")
 )
 
@@ -171,7 +172,7 @@ func handle(x *engine.Exec) {
 
 // hDollarNode runs node "h_dollar" (code.js).
 func hDollarNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(hDollarCode)
+	out, err := hDollarCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}
@@ -180,7 +181,7 @@ func hDollarNode(x *engine.Exec) (any, string, error) {
 
 // hGlobalNode runs node "h_global" (code.js).
 func hGlobalNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(hGlobalCode)
+	out, err := hGlobalCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}
@@ -189,7 +190,7 @@ func hGlobalNode(x *engine.Exec) (any, string, error) {
 
 // hThisNode runs node "h_this" (code.js).
 func hThisNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(hThisCode)
+	out, err := hThisCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}
@@ -198,7 +199,7 @@ func hThisNode(x *engine.Exec) (any, string, error) {
 
 // hFunctionNode runs node "h_function" (code.js).
 func hFunctionNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(hFunctionCode)
+	out, err := hFunctionCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}
@@ -207,7 +208,7 @@ func hFunctionNode(x *engine.Exec) (any, string, error) {
 
 // hCtorNode runs node "h_ctor" (code.js).
 func hCtorNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(hCtorCode)
+	out, err := hCtorCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}
@@ -216,7 +217,7 @@ func hCtorNode(x *engine.Exec) (any, string, error) {
 
 // hEvalNode runs node "h_eval" (code.js).
 func hEvalNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(hEvalCode)
+	out, err := hEvalCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}
@@ -225,7 +226,7 @@ func hEvalNode(x *engine.Exec) (any, string, error) {
 
 // hRequireNode runs node "h_require" (code.js).
 func hRequireNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(hRequireCode)
+	out, err := hRequireCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}
@@ -234,7 +235,7 @@ func hRequireNode(x *engine.Exec) (any, string, error) {
 
 // hQuotesNode runs node "h_quotes" (code.js).
 func hQuotesNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(hQuotesCode)
+	out, err := hQuotesCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}
@@ -243,7 +244,7 @@ func hQuotesNode(x *engine.Exec) (any, string, error) {
 
 // hInputNode runs node "h_input" (code.js).
 func hInputNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(hInputCode)
+	out, err := hInputCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sandbox"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -30,8 +31,8 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	firstCode  = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "const before = typeof globalThis.counter + \" \" + typeof Object.prototype.leak;\ntry { globalThis.counter = 1; } catch (e) {}\ntry { Object.prototype.leak = 1; } catch (e) {}\nreturn before;"}))
-	secondCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "const before = typeof globalThis.counter + \" \" + typeof Object.prototype.leak;\ntry { globalThis.counter = 1; } catch (e) {}\ntry { Object.prototype.leak = 1; } catch (e) {}\nreturn before;"}))
+	firstCode  = engine.Must(sandbox.New(sandbox.Spec{Source: "const before = typeof globalThis.counter + \" \" + typeof Object.prototype.leak;\ntry { globalThis.counter = 1; } catch (e) {}\ntry { Object.prototype.leak = 1; } catch (e) {}\nreturn before;"}))
+	secondCode = engine.Must(sandbox.New(sandbox.Spec{Source: "const before = typeof globalThis.counter + \" \" + typeof Object.prototype.leak;\ntry { globalThis.counter = 1; } catch (e) {}\ntry { Object.prototype.leak = 1; } catch (e) {}\nreturn before;"}))
 	doneBody   = engine.MustCompile("{\"first\": nodes.first, \"second\": nodes.second}")
 )
 
@@ -80,7 +81,7 @@ func handle(x *engine.Exec) {
 
 // firstNode runs node "first" (code.js).
 func firstNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(firstCode)
+	out, err := firstCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}
@@ -89,7 +90,7 @@ func firstNode(x *engine.Exec) (any, string, error) {
 
 // secondNode runs node "second" (code.js).
 func secondNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(secondCode)
+	out, err := secondCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sandbox"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -29,7 +30,7 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	talkCode = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "log.info(\"got\", request.body.n, {k: [1, \"x\"]}, null, true);\nlog.warn(\"careful\");\nlog.error(new RangeError(\"out\"));\nlog.debug(undefined);\nreturn request.body.n * 2;"}))
+	talkCode = engine.Must(sandbox.New(sandbox.Spec{Source: "log.info(\"got\", request.body.n, {k: [1, \"x\"]}, null, true);\nlog.warn(\"careful\");\nlog.error(new RangeError(\"out\"));\nlog.debug(undefined);\nreturn request.body.n * 2;"}))
 	doneBody = engine.MustCompile("{\"n\": nodes.talk}")
 )
 
@@ -67,7 +68,7 @@ func handle(x *engine.Exec) {
 
 // talkNode runs node "talk" (code.js).
 func talkNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(talkCode)
+	out, err := talkCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sandbox"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -30,7 +31,7 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	boomCode    = engine.Must(engine.CompileCode(runtime.CodeSpec{Source: "const how = request.query.how;\nif (how === \"object\") throw {toString() { return \"custom object\"; }};\nif (how === \"string\") throw \"plain string\";\nif (how === \"type\") null.x;\nthrow new Error(\"plain error\");"}))
+	boomCode    = engine.Must(sandbox.New(sandbox.Spec{Source: "const how = request.query.how;\nif (how === \"object\") throw {toString() { return \"custom object\"; }};\nif (how === \"string\") throw \"plain string\";\nif (how === \"type\") null.x;\nthrow new Error(\"plain error\");"}))
 	neverBody   = engine.MustCompile("nodes.boom")
 	handledBody = engine.MustCompile("{\"error\": nodes.boom.error}")
 )
@@ -80,7 +81,7 @@ func handle(x *engine.Exec) {
 
 // boomNode runs node "boom" (code.js).
 func boomNode(x *engine.Exec) (any, string, error) {
-	out, err := x.RunCode(boomCode)
+	out, err := boomCode.Run(x)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sqlquery"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -29,7 +30,7 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	rowsQuery  = engine.Must(engine.NewQuery(runtime.QuerySpec{Datasource: "main", SQL: "select n from numbers where n <= $1 order by n", Params: 1, MaxRows: 10}))
+	rowsQuery  = engine.Must(sqlquery.New(sqlquery.Spec{Datasource: "main", SQL: "select n from numbers where n <= $1 order by n", Params: 1, MaxRows: 10}))
 	rowsParam0 = engine.MustCompile("int(request.query.upto)")
 	doneBody   = engine.MustCompile("{\"count\": len(nodes.rows), \"last\": nodes.rows[len(nodes.rows) - 1].n}")
 )
@@ -72,7 +73,7 @@ func rowsNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.Query(rowsQuery, []any{p0})
+	out, err := rowsQuery.Run(x, []any{p0})
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/sqlquery"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -30,9 +31,9 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	rowQuery  = engine.Must(engine.NewQuery(runtime.QuerySpec{Datasource: "main", SQL: "select * from things where id = $1", Params: 1}))
+	rowQuery  = engine.Must(sqlquery.New(sqlquery.Spec{Datasource: "main", SQL: "select * from things where id = $1", Params: 1}))
 	rowParam0 = engine.MustCompile("int(request.query.id)")
-	noneQuery = engine.Must(engine.NewQuery(runtime.QuerySpec{Datasource: "nowhere", SQL: "select 1"}))
+	noneQuery = engine.Must(sqlquery.New(sqlquery.Spec{Datasource: "nowhere", SQL: "select 1"}))
 	doneBody  = engine.MustCompile("{\"row\": nodes.row[0], \"none\": nodes.none.error}")
 )
 
@@ -87,7 +88,7 @@ func rowNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.Query(rowQuery, []any{p0})
+	out, err := rowQuery.Run(x, []any{p0})
 	if err != nil {
 		return nil, "", err
 	}
@@ -96,7 +97,7 @@ func rowNode(x *engine.Exec) (any, string, error) {
 
 // noneNode runs node "none" (db.query).
 func noneNode(x *engine.Exec) (any, string, error) {
-	out, err := x.Query(noneQuery, []any{})
+	out, err := noneQuery.Run(x, []any{})
 	if err != nil {
 		return nil, "", err
 	}

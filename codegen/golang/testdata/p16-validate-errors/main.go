@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/schema"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -29,7 +30,7 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	checkSchema = engine.Must(engine.CompileSchema([]byte("{\n            \"type\": \"object\",\n            \"required\": [\n              \"email\",\n              \"age\"\n            ],\n            \"additionalProperties\": false,\n            \"properties\": {\n              \"email\": {\n                \"type\": \"string\",\n                \"format\": \"email\"\n              },\n              \"age\": {\n                \"type\": \"integer\",\n                \"minimum\": 18\n              },\n              \"tags\": {\n                \"type\": \"array\",\n                \"items\": {\n                  \"type\": \"string\"\n                },\n                \"maxItems\": 3\n              }\n            }\n          }")))
+	checkSchema = engine.Must(schema.New(schema.Spec{Schema: []byte("{\n            \"type\": \"object\",\n            \"required\": [\n              \"email\",\n              \"age\"\n            ],\n            \"additionalProperties\": false,\n            \"properties\": {\n              \"email\": {\n                \"type\": \"string\",\n                \"format\": \"email\"\n              },\n              \"age\": {\n                \"type\": \"integer\",\n                \"minimum\": 18\n              },\n              \"tags\": {\n                \"type\": \"array\",\n                \"items\": {\n                  \"type\": \"string\"\n                },\n                \"maxItems\": 3\n              }\n            }\n          }")}))
 	checkValue  = engine.MustCompile("request.body")
 	doneBody    = engine.MustCompile("{\"ok\": true}")
 )
@@ -75,12 +76,12 @@ func checkNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	invalid, err := x.Validate(checkSchema, v)
+	invalid, err := checkSchema.Check(v)
 	if err != nil {
 		return nil, "", err
 	}
 	if invalid != nil {
-		x.RespondInvalid(invalid)
+		x.Refuse(invalid, "invalid", 400, "validation failed", invalid["errors"])
 		return nil, "", nil
 	}
 	return v, "out", nil

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/schema"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -30,7 +31,7 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	checkSchema = engine.Must(engine.CompileSchema([]byte("{\n            \"type\": \"object\",\n            \"required\": [\n              \"page\"\n            ],\n            \"properties\": {\n              \"page\": {\n                \"type\": \"string\",\n                \"pattern\": \"^[0-9]+$\"\n              },\n              \"size\": {\n                \"enum\": [\n                  \"10\",\n                  \"50\"\n                ]\n              }\n            }\n          }")))
+	checkSchema = engine.Must(schema.New(schema.Spec{Schema: []byte("{\n            \"type\": \"object\",\n            \"required\": [\n              \"page\"\n            ],\n            \"properties\": {\n              \"page\": {\n                \"type\": \"string\",\n                \"pattern\": \"^[0-9]+$\"\n              },\n              \"size\": {\n                \"enum\": [\n                  \"10\",\n                  \"50\"\n                ]\n              }\n            }\n          }")}))
 	checkValue  = engine.MustCompile("request.query")
 	doneBody    = engine.MustCompile("{\"page\": int(nodes.check.page)}")
 	refuseBody  = engine.MustCompile("{\"problems\": nodes.check.errors, \"count\": len(nodes.check.errors)}")
@@ -83,7 +84,7 @@ func checkNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	invalid, err := x.Validate(checkSchema, v)
+	invalid, err := checkSchema.Check(v)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/httpcall"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -33,9 +34,9 @@ var manifest = engine.Manifest{
 // instance starts.
 var (
 	pickCondition = engine.MustCompile("request.query.handle == \"1\"")
-	callCall      = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET", Retries: 3}))
+	callCall      = engine.Must(httpcall.New(httpcall.Spec{Method: "GET", Retries: 3}))
 	callURL       = engine.MustCompile("request.query.via == \"redirect\" ? env.UPSTREAM + \"/redirect?to=http://127.0.0.1:9/admin\" : \"http://127.0.0.1:9/admin?token=\" + env.SECRET")
-	guardedCall   = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "GET"}))
+	guardedCall   = engine.Must(httpcall.New(httpcall.Spec{Method: "GET"}))
 	guardedURL    = engine.MustCompile("\"http://127.0.0.1:9/admin?token=\" + env.SECRET")
 	okBody        = engine.MustCompile("\"reached\"")
 	fallbackBody  = engine.MustCompile("{\"reason\": nodes.guarded.error}")
@@ -124,7 +125,7 @@ func callNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(callCall, url, nil, nil)
+	out, err := callCall.Do(x, url, nil, nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -137,7 +138,7 @@ func guardedNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(guardedCall, url, nil, nil)
+	out, err := guardedCall.Do(x, url, nil, nil)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"github.com/flowline/flowline/engine"
+	"github.com/flowline/flowline/engine/httpcall"
 )
 
 // manifest describes the bundle to the runtime: its route and its nodes.
@@ -29,7 +30,7 @@ var manifest = engine.Manifest{
 // The flow's expressions and node settings, compiled once when the
 // instance starts.
 var (
-	callCall    = engine.Must(engine.NewHTTPCall(runtime.HTTPSpec{Method: "POST"}))
+	callCall    = engine.Must(httpcall.New(httpcall.Spec{Method: "POST"}))
 	callURL     = engine.MustCompile("env.UPSTREAM + \"/echo\"")
 	callXCaller = engine.MustCompile("\"flow-\" + request.query.who")
 	callBody    = engine.MustCompile("{\"x\": 1, \"who\": request.query.who}")
@@ -82,7 +83,7 @@ func callNode(x *engine.Exec) (any, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := x.HTTPRequest(callCall, url, [][2]any{{"X-Caller", h0}}, body)
+	out, err := callCall.Do(x, url, [][2]any{{"X-Caller", h0}}, body)
 	if err != nil {
 		return nil, "", err
 	}

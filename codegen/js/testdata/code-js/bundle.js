@@ -22,7 +22,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("calc");
 		try {
-			n_calc = $.end($.code(0), "out");
+			const [$out, $port] = $.call(0);
+			n_calc = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

@@ -25,7 +25,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("user");
 		try {
-			n_user = $.end($.http(0, $.x(0), null, null), "out");
+			const [$out, $port] = $.call(0, $.x(0), null, null);
+			n_user = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -36,7 +37,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("orders");
 		try {
-			n_orders = $.end($.http(1, $.x(1), null, null), "out");
+			const [$out, $port] = $.call(1, $.x(1), null, null);
+			n_orders = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

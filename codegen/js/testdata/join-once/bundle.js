@@ -59,7 +59,8 @@ function handle() {
 	if (n_gold === "out" || n_basic === "out") {
 		$.begin("count");
 		try {
-			n_count = $.end($.code(0), "out");
+			const [$out, $port] = $.call(0);
+			n_count = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

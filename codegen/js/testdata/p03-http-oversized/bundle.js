@@ -23,7 +23,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("call");
 		try {
-			n_call = $.end($.http(0, $.x(0), null, null), "out");
+			const [$out, $port] = $.call(0, $.x(0), null, null);
+			n_call = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

@@ -40,7 +40,8 @@ function handle() {
 	if (n_handled === "false") {
 		$.begin("call");
 		try {
-			n_call = $.end($.http(0, $.x(1), null, null), "out");
+			const [$out, $port] = $.call(0, $.x(1), null, null);
+			n_call = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -51,7 +52,8 @@ function handle() {
 	if (n_handled === "true") {
 		$.begin("call2");
 		try {
-			n_call2 = $.end($.http(1, $.x(2), null, null), "out");
+			const [$out, $port] = $.call(1, $.x(2), null, null);
+			n_call2 = $.end($out, $port);
 		} catch (e) {
 			if ((n_call2 = $.fail(e, true)) === null) return;
 		}

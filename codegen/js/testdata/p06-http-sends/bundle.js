@@ -33,7 +33,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("text");
 		try {
-			n_text = $.end($.http(0, $.x(0), [["X-Count", $.x(1)], ["X-Skipped", $.x(2)], ["X-Flag", $.x(3)]], $.x(4)), "out");
+			const [$out, $port] = $.call(0, $.x(0), [["X-Count", $.x(1)], ["X-Skipped", $.x(2)], ["X-Flag", $.x(3)]], $.x(4));
+			n_text = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -44,7 +45,8 @@ function handle() {
 	if (n_text === "out") {
 		$.begin("json");
 		try {
-			n_json = $.end($.http(1, $.x(5), [["Content-Type", $.x(6)]], $.x(7)), "out");
+			const [$out, $port] = $.call(1, $.x(5), [["Content-Type", $.x(6)]], $.x(7));
+			n_json = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -55,7 +57,8 @@ function handle() {
 	if (n_json === "out") {
 		$.begin("empty");
 		try {
-			n_empty = $.end($.http(2, $.x(8), null, null), "out");
+			const [$out, $port] = $.call(2, $.x(8), null, null);
+			n_empty = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

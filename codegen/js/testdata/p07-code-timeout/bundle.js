@@ -23,7 +23,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("spin");
 		try {
-			n_spin = $.end($.code(0), "out");
+			const [$out, $port] = $.call(0);
+			n_spin = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -34,7 +35,8 @@ function handle() {
 	if (n_spin === "out") {
 		$.begin("spin2");
 		try {
-			n_spin2 = $.end($.code(1), "out");
+			const [$out, $port] = $.call(1);
+			n_spin2 = $.end($out, $port);
 		} catch (e) {
 			if ((n_spin2 = $.fail(e, true)) === null) return;
 		}

@@ -24,7 +24,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("deep");
 		try {
-			n_deep = $.end($.code(0), "out");
+			const [$out, $port] = $.call(0);
+			n_deep = $.end($out, $port);
 		} catch (e) {
 			if ((n_deep = $.fail(e, true)) === null) return;
 		}
@@ -34,7 +35,8 @@ function handle() {
 	if (n_deep === "error") {
 		$.begin("caught");
 		try {
-			n_caught = $.end($.code(1), "out");
+			const [$out, $port] = $.call(1);
+			n_caught = $.end($out, $port);
 		} catch (e) {
 			if ((n_caught = $.fail(e, true)) === null) return;
 		}

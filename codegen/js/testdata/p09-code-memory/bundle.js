@@ -22,7 +22,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("grow");
 		try {
-			n_grow = $.end($.code(0), "out");
+			const [$out, $port] = $.call(0);
+			n_grow = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

@@ -30,7 +30,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("h_dollar");
 		try {
-			n_h_dollar = $.end($.code(0), "out");
+			const [$out, $port] = $.call(0);
+			n_h_dollar = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -41,7 +42,8 @@ function handle() {
 	if (n_h_dollar === "out") {
 		$.begin("h_global");
 		try {
-			n_h_global = $.end($.code(1), "out");
+			const [$out, $port] = $.call(1);
+			n_h_global = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -52,7 +54,8 @@ function handle() {
 	if (n_h_global === "out") {
 		$.begin("h_this");
 		try {
-			n_h_this = $.end($.code(2), "out");
+			const [$out, $port] = $.call(2);
+			n_h_this = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -63,7 +66,8 @@ function handle() {
 	if (n_h_this === "out") {
 		$.begin("h_function");
 		try {
-			n_h_function = $.end($.code(3), "out");
+			const [$out, $port] = $.call(3);
+			n_h_function = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -74,7 +78,8 @@ function handle() {
 	if (n_h_function === "out") {
 		$.begin("h_ctor");
 		try {
-			n_h_ctor = $.end($.code(4), "out");
+			const [$out, $port] = $.call(4);
+			n_h_ctor = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -85,7 +90,8 @@ function handle() {
 	if (n_h_ctor === "out") {
 		$.begin("h_eval");
 		try {
-			n_h_eval = $.end($.code(5), "out");
+			const [$out, $port] = $.call(5);
+			n_h_eval = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -96,7 +102,8 @@ function handle() {
 	if (n_h_eval === "out") {
 		$.begin("h_require");
 		try {
-			n_h_require = $.end($.code(6), "out");
+			const [$out, $port] = $.call(6);
+			n_h_require = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -107,7 +114,8 @@ function handle() {
 	if (n_h_require === "out") {
 		$.begin("h_quotes");
 		try {
-			n_h_quotes = $.end($.code(7), "out");
+			const [$out, $port] = $.call(7);
+			n_h_quotes = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -118,7 +126,8 @@ function handle() {
 	if (n_h_quotes === "out") {
 		$.begin("h_input");
 		try {
-			n_h_input = $.end($.code(8), "out");
+			const [$out, $port] = $.call(8);
+			n_h_input = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

@@ -23,7 +23,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("first");
 		try {
-			n_first = $.end($.code(0), "out");
+			const [$out, $port] = $.call(0);
+			n_first = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -34,7 +35,8 @@ function handle() {
 	if (n_first === "out") {
 		$.begin("second");
 		try {
-			n_second = $.end($.code(1), "out");
+			const [$out, $port] = $.call(1);
+			n_second = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

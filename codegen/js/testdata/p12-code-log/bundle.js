@@ -22,7 +22,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("talk");
 		try {
-			n_talk = $.end($.code(0), "out");
+			const [$out, $port] = $.call(0);
+			n_talk = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

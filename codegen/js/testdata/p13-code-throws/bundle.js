@@ -23,7 +23,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("boom");
 		try {
-			n_boom = $.end($.code(0), "out");
+			const [$out, $port] = $.call(0);
+			n_boom = $.end($out, $port);
 		} catch (e) {
 			if ((n_boom = $.fail(e, true)) === null) return;
 		}

@@ -23,7 +23,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("rows");
 		try {
-			n_rows = $.end($.query(0, [$.x(0)]), "out");
+			const [$out, $port] = $.call(0, $.x(0));
+			n_rows = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

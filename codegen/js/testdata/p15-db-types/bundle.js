@@ -24,7 +24,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("row");
 		try {
-			n_row = $.end($.query(0, [$.x(0)]), "out");
+			const [$out, $port] = $.call(0, $.x(0));
+			n_row = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -35,7 +36,8 @@ function handle() {
 	if (n_row === "out") {
 		$.begin("none");
 		try {
-			n_none = $.end($.query(1, []), "out");
+			const [$out, $port] = $.call(1);
+			n_none = $.end($out, $port);
 		} catch (e) {
 			if ((n_none = $.fail(e, true)) === null) return;
 		}

@@ -23,13 +23,12 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("check");
 		try {
-			const v = $.x(0);
-			const invalid = $.validate(0, v);
-			if (invalid !== null) {
-				$.invalid(invalid);
+			const [$out, $port] = $.call(0, $.x(0));
+			if ($port === "invalid") {
+				$.refuse($out, $port, 400, "validation failed", $out.errors);
 				return;
 			}
-			n_check = $.end(v, "out");
+			n_check = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

@@ -24,9 +24,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("check");
 		try {
-			const v = $.x(0);
-			const invalid = $.validate(0, v);
-			n_check = $.end(invalid === null ? v : invalid, invalid === null ? "out" : "invalid");
+			const [$out, $port] = $.call(0, $.x(0));
+			n_check = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;

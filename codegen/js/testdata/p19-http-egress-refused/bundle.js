@@ -39,7 +39,8 @@ function handle() {
 	if (n_pick === "false") {
 		$.begin("call");
 		try {
-			n_call = $.end($.http(0, $.x(1), null, null), "out");
+			const [$out, $port] = $.call(0, $.x(1), null, null);
+			n_call = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
@@ -50,7 +51,8 @@ function handle() {
 	if (n_pick === "true") {
 		$.begin("guarded");
 		try {
-			n_guarded = $.end($.http(1, $.x(2), null, null), "out");
+			const [$out, $port] = $.call(1, $.x(2), null, null);
+			n_guarded = $.end($out, $port);
 		} catch (e) {
 			if ((n_guarded = $.fail(e, true)) === null) return;
 		}

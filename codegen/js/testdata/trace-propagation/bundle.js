@@ -25,7 +25,8 @@ function handle() {
 	if (n_start === "out") {
 		$.begin("call");
 		try {
-			n_call = $.end($.http(0, $.x(0), [["X-Caller", $.x(1)]], $.x(2)), "out");
+			const [$out, $port] = $.call(0, $.x(0), [["X-Caller", $.x(1)]], $.x(2));
+			n_call = $.end($out, $port);
 		} catch (e) {
 			$.fail(e, false);
 			return;
