@@ -1,8 +1,11 @@
-// Package deploy runs published versions of flows. A Target places the
-// instances of a deployment somewhere (this machine, a Nomad cluster), keeps
-// them running, stops them, and reports their status and logs. The interface
-// is kept small, after the shape of Nomad's driver plugins: the server holds
-// the state of record, a target only runs what it is told to run.
+// Package deploy runs published versions of flows. A Manager keeps the
+// deployments: what the store says should run, what the targets report,
+// the statuses written back, the routes handed to the gateway, and what
+// comes back after a restart. A Target places the instances of a
+// deployment somewhere (this machine, a Nomad cluster), keeps them running,
+// stops them, and reports their status, addresses and logs. The interface
+// is kept small, after the shape of Nomad's driver plugins: the manager
+// holds the state of record, a target only runs what it is told to run.
 package deploy
 
 import (
@@ -29,8 +32,9 @@ type Spec struct {
 	// /orders/:shop). Targets pass them on to whoever routes traffic.
 	Method, Path string
 
-	// BundleDir is a local directory holding the bundle's files
-	// (manifest.json, bundle.js or the binary, ...).
+	// BundleDir is the directory, on the control plane's disk, holding
+	// the bundle's files (manifest.json, bundle.js or the binary, ...).
+	// A target that runs instances elsewhere ships the files from there.
 	BundleDir string
 
 	// Command, when set, is the argv of an instance instead of the
@@ -103,7 +107,8 @@ type Instance struct {
 	LastError string    `json:"last_error,omitempty"`
 }
 
-// Deployment states.
+// Deployment states: what Status.State reports, and the status the store
+// keeps for a deployment (stopped ones are no longer active).
 const (
 	StatePending = "pending" // no instance ready yet
 	StateRunning = "running" // at least one instance ready
@@ -198,7 +203,14 @@ func NormalizeLevel(level string) string {
 	return LevelInfo
 }
 
-// Target runs deployments somewhere.
+// Target runs deployments somewhere. It is what a deploy target
+// implements, after Nomad's task driver: Deploy starts (StartTask), Stop
+// stops and forgets (StopTask, DestroyTask), Status inspects
+// (InspectTask), Subscribe tells of changes (TaskEvents). A target that
+// still runs a deployment after the control plane restarts reports it in
+// Status, and the manager adopts it instead of deploying it again (as
+// Nomad's RecoverTask reattaches); the local target's instances die with
+// the server, so it deploys them again.
 type Target interface {
 	// Deploy registers the deployment and starts its instances. It returns
 	// once the deployment is registered; readiness is asynchronous (watch
@@ -208,7 +220,18 @@ type Target interface {
 	Deploy(ctx context.Context, s Spec) error
 	// Stop drains and stops every instance of the deployment.
 	Stop(ctx context.Context, id string) error
+	// Status reports the deployment's state and instances; ErrNotFound
+	// for an id the target does not run (nor ran since it started).
 	Status(ctx context.Context, id string) (Status, error)
+	// Backends returns the addresses (host:port) of the deployment's
+	// ready instances. The gateway calls it on every request: it must be
+	// cheap and safe for concurrent use, and callers do not modify the
+	// slice.
+	Backends(id string) []string
+	// Subscribe returns a channel that receives a value whenever a
+	// deployment's state changes (instances ready or not, rollouts,
+	// stops); several changes may give one value. cancel unsubscribes.
+	Subscribe() (changes <-chan struct{}, cancel func())
 	// Logs returns the kept log lines that pass f, newest last.
 	Logs(ctx context.Context, id string, f LogFilter) ([]LogLine, error)
 	// FollowLogs streams the lines logged from now on that pass f, until

@@ -14,12 +14,6 @@ type NodeType interface {
 	Check(c *Checker, n *Node)
 }
 
-// DynamicPorts is implemented by node types whose ports depend on their
-// config (switch); the others have the fixed ports of their Spec.
-type DynamicPorts interface {
-	Ports(n *Node) []string
-}
-
 // Spec describes a node type for people and programs.
 type Spec struct {
 	Type        string `json:"type"`
@@ -30,13 +24,21 @@ type Spec struct {
 	// stands for a config field's value (its default when unset) and
 	// {list.item} for that item field of every entry, joined by commas.
 	Summary string `json:"summary,omitempty"`
-	// Ports are the fixed output ports; DynamicPortsField names the list
-	// field whose items add ports of their own (switch cases).
-	Ports             []string  `json:"ports"`
-	DynamicPortsField string    `json:"dynamic_ports_field,omitempty"`
-	Fields            []Field   `json:"fields"`
-	Output            string    `json:"output"`
-	Examples          []Example `json:"examples,omitempty"`
+	// Ports are the fixed output ports. DynamicPorts, when set, adds one
+	// before them for every item of a list field (switch's cases).
+	Ports        []string      `json:"ports"`
+	DynamicPorts *DynamicPorts `json:"dynamic_ports,omitempty"`
+	Fields       []Field       `json:"fields"`
+	Output       string        `json:"output"`
+	Examples     []Example     `json:"examples,omitempty"`
+}
+
+// DynamicPorts names the list field whose items are ports of their own,
+// and the item field holding each port's name. The validator, the
+// designer and the code generators all read a node's ports this way.
+type DynamicPorts struct {
+	Field string `json:"field"`
+	Item  string `json:"item"`
 }
 
 // FieldKind says how a config field is written and edited.
@@ -125,8 +127,38 @@ func (r *Registry) Ports(n *Node) []string {
 	if !ok {
 		return nil
 	}
-	if d, ok := t.(DynamicPorts); ok {
-		return d.Ports(n)
+	spec := t.Spec()
+	if spec.DynamicPorts == nil {
+		return spec.Ports
 	}
-	return t.Spec().Ports
+	// Decoded loosely: a config that does not check still has the ports
+	// its well-formed items name, so its edges can be reported precisely.
+	var cfg map[string]json.RawMessage
+	_ = json.Unmarshal(n.Config, &cfg)
+	var items []json.RawMessage
+	_ = json.Unmarshal(cfg[spec.DynamicPorts.Field], &items)
+	ports := make([]string, 0, len(items)+len(spec.Ports))
+	for _, raw := range items {
+		var it map[string]any
+		_ = json.Unmarshal(raw, &it)
+		if p, ok := it[spec.DynamicPorts.Item].(string); ok {
+			ports = append(ports, p)
+		}
+	}
+	return append(ports, spec.Ports...)
+}
+
+// Catalog is everything a designer needs to draw, edit and complete flows
+// of this registry: served as GET /api/v1/node-types, rendered as
+// docs/nodes.md.
+type Catalog struct {
+	Categories []Category `json:"categories"`
+	Types      []Spec     `json:"types"`
+	Expr       ExprDoc    `json:"expr"`
+}
+
+// Catalog describes the registry's node types, their categories and the
+// expression language.
+func (r *Registry) Catalog() Catalog {
+	return Catalog{Categories: Categories, Types: r.Specs(), Expr: Expressions}
 }

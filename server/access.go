@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,6 +31,7 @@ type accessAPI struct {
 	store   accessStore
 	refresh func(ctx context.Context) error
 	audit   func(c *gin.Context, action, target, detail string)
+	log     *slog.Logger
 }
 
 const flowKeyPrefix = "flk_"
@@ -137,9 +139,7 @@ func (a accessAPI) deleteKey(c *gin.Context) {
 // a failure to reload is logged and retried by the next change or start.
 func (a accessAPI) changed(c *gin.Context) {
 	if err := a.refresh(c.Request.Context()); err != nil {
-		if s, ok := c.Get(serverKey); ok {
-			s.(*Server).log.Error("reload endpoint access", "error", err.Error())
-		}
+		a.log.Error("reload endpoint access", "error", err.Error())
 	}
 }
 

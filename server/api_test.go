@@ -233,19 +233,33 @@ func TestPublishRevision(t *testing.T) {
 
 func TestNodeTypes(t *testing.T) {
 	ts := start(t, "sqlite")
-	var specs []map[string]any
-	ts.must(200, "GET", "/api/v1/node-types", nil, &specs)
+	var cat struct {
+		Categories []struct{ Name, Color string }
+		Types      []map[string]any
+		Expr       struct {
+			Variables []struct{ Name string }
+			Functions []struct{ Name, Signature string }
+		}
+	}
+	ts.must(200, "GET", "/api/v1/node-types", nil, &cat)
+	categories := map[string]bool{}
+	for _, c := range cat.Categories {
+		categories[c.Name] = c.Color != ""
+	}
 	types := map[string]bool{}
-	for _, s := range specs {
+	for _, s := range cat.Types {
 		types[s["type"].(string)] = true
-		if s["description"] == "" || s["fields"] == nil {
+		if s["description"] == "" || s["fields"] == nil || s["summary"] == "" || !categories[s["category"].(string)] {
 			t.Errorf("%v: incomplete spec", s["type"])
 		}
 	}
-	for _, want := range []string{"trigger.http", "set", "if", "switch", "log", "response"} {
+	for _, want := range []string{"trigger.http", "set", "if", "switch", "log", "response", "crypto.hash"} {
 		if !types[want] {
 			t.Errorf("node type %s missing", want)
 		}
+	}
+	if len(cat.Expr.Variables) != 4 || len(cat.Expr.Functions) < 60 {
+		t.Errorf("expression docs: %d variables, %d functions", len(cat.Expr.Variables), len(cat.Expr.Functions))
 	}
 }
 

@@ -8,20 +8,15 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/engine/egress"
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/server/gateway"
 	"github.com/flowline/flowline/store"
 )
 
@@ -30,24 +25,17 @@ type deploymentStore interface {
 	GetFlow(ctx context.Context, name string) (*store.Flow, error)
 	ListVersions(ctx context.Context, flowName string) ([]store.Version, error)
 	GetVersion(ctx context.Context, flowName string, number int) (*store.Version, error)
-	CreateDeployment(ctx context.Context, d *store.Deployment) error
 	GetDeployment(ctx context.Context, id string) (*store.Deployment, error)
 	ListDeployments(ctx context.Context, f store.DeploymentFilter) ([]store.Deployment, error)
-	UpdateDeploymentStatus(ctx context.Context, id, status, message string) error
 }
 
+// deploymentsAPI deploys, shows and undeploys; the manager does the work.
 type deploymentsAPI struct {
-	s     *Server
-	store deploymentStore
+	store      deploymentStore
+	manager    *deploy.Manager
+	gatewayURL func() string // known once the gateway listens
+	audit      func(c *gin.Context, action, target, detail string)
 }
-
-// Deployment states kept in the store.
-const (
-	statusPending = "pending"
-	statusRunning = "running"
-	statusFailed  = "failed"
-	statusStopped = "stopped"
-)
 
 type deployRequest struct {
 	Version int    `json:"version"`
@@ -104,10 +92,10 @@ type deploymentView struct {
 	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
-func (s *Server) view(ctx context.Context, d *store.Deployment) deploymentView {
+func (a deploymentsAPI) view(ctx context.Context, d *store.Deployment) deploymentView {
 	v := deploymentView{
 		ID: d.ID, Flow: d.FlowName, Version: d.VersionNumber, Target: d.Target, Status: d.Status, Message: d.Message,
-		URL: s.gatewayURL + d.Path, Method: d.Method, Path: d.Path, Env: nonNil(d.Env),
+		URL: a.gatewayURL() + d.Path, Method: d.Method, Path: d.Path, Env: nonNil(d.Env),
 		Secrets: setNames(d.Secrets), Datasources: setNames(d.Datasources),
 		Scaling: d.Scaling, Egress: egressSpec{Allow: d.EgressAllow}, Instances: []deploy.Instance{},
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
@@ -118,12 +106,10 @@ func (s *Server) view(ctx context.Context, d *store.Deployment) deploymentView {
 	if d.Deadline > 0 {
 		v.Deadline = d.Deadline.String()
 	}
-	if t, ok := s.targets[d.Target]; ok && d.Status != statusStopped {
-		if st, err := t.Status(ctx, d.ID); err == nil {
-			v.Status, v.Message = st.State, st.Message
-			if st.Instances != nil {
-				v.Instances = st.Instances
-			}
+	if st, ok := a.manager.Status(ctx, d); ok {
+		v.Status, v.Message = st.State, st.Message
+		if st.Instances != nil {
+			v.Instances = st.Instances
 		}
 	}
 	return v
@@ -146,24 +132,6 @@ func setNames(m map[string]string) map[string]string {
 		out[k] = secretSet
 	}
 	return out
-}
-
-// withSecrets checks a test run's variables as a deployment's, and
-// returns them with its secrets among them, and the secret values, which
-// the runtime redacts from all the run shows (engine.Options.Secrets).
-func withSecrets(env, secrets map[string]string) (map[string]string, []string, error) {
-	if err := checkVariables(env, secrets); err != nil {
-		return nil, nil, err
-	}
-	if len(secrets) == 0 {
-		return env, nil, nil
-	}
-	all := maps.Clone(env)
-	if all == nil {
-		all = make(map[string]string, len(secrets))
-	}
-	maps.Copy(all, secrets)
-	return all, slices.Collect(maps.Values(secrets)), nil
 }
 
 // envName is what a variable's name may be: an identifier, so that
@@ -206,8 +174,7 @@ func (a deploymentsAPI) create(c *gin.Context) {
 	if req.Target == "" {
 		req.Target = "local"
 	}
-	target, ok := a.s.targets[req.Target]
-	if !ok {
+	if _, ok := a.manager.Target(req.Target); !ok {
 		fail(c, errStatus(http.StatusBadRequest, fmt.Sprintf("deploy target %q is not configured on this server", req.Target)))
 		return
 	}
@@ -268,104 +235,14 @@ func (a deploymentsAPI) create(c *gin.Context) {
 		FlowID: f.ID, FlowName: f.Name, VersionID: v.ID, VersionNumber: v.Number, Target: req.Target,
 		Method: method, Path: path, Env: req.Env, Secrets: req.Secrets, Datasources: req.Datasources,
 		Scaling: store.Scaling{Min: scaling.Min, Max: scaling.Max}, Deadline: deadline,
-		EgressAllow: policy.Entries(), Status: statusPending,
+		EgressAllow: policy.Entries(),
 	}
-	// The route check and the registration happen under one lock, so two
-	// deploys cannot both take the same route.
-	a.s.mu.Lock()
-	if other := a.s.routeTaken(f.ID, method, path); other != nil {
-		a.s.mu.Unlock()
-		fail(c, &apiError{Status: http.StatusConflict,
-			Message: fmt.Sprintf("%s %s is already served by flow %s (deployment %s)", method, path, other.FlowName, other.ID),
-			Extra:   gin.H{"deployment": other.ID, "flow": other.FlowName}})
-		return
-	}
-	if err := a.store.CreateDeployment(c, d); err != nil {
-		a.s.mu.Unlock()
+	if err := a.manager.Deploy(c, d, v.Files); err != nil {
 		fail(c, fmt.Errorf("deploy %s: %w", name, err))
 		return
 	}
-	a.s.deployments[d.ID] = d
-	a.s.mu.Unlock()
-
-	if err := a.s.start(c, target, d, v.Files); err != nil {
-		a.s.mu.Lock()
-		delete(a.s.deployments, d.ID)
-		a.s.mu.Unlock()
-		_ = a.store.UpdateDeploymentStatus(context.WithoutCancel(c), d.ID, statusFailed, err.Error())
-		fail(c, fmt.Errorf("deploy %s: %w", name, err))
-		return
-	}
-	a.s.audit(c, "deploy", name, fmt.Sprintf("version %d to %s as deployment %s", d.VersionNumber, d.Target, d.ID))
-	c.PureJSON(http.StatusCreated, a.s.view(c, d))
-}
-
-// routeTaken returns another flow's active deployment serving the same
-// method and path shape. The caller holds s.mu.
-func (s *Server) routeTaken(flowID, method, path string) *store.Deployment {
-	key := flow.RouteKey(method, path)
-	for _, d := range s.deployments {
-		if d.FlowID != flowID && flow.RouteKey(d.Method, d.Path) == key {
-			return d
-		}
-	}
-	return nil
-}
-
-// start writes the bundle where instances read it and hands the deployment
-// to its target.
-func (s *Server) start(ctx context.Context, t deploy.Target, d *store.Deployment, files map[string][]byte) error {
-	dir := s.bundleDir(d.ID)
-	if err := writeBundle(dir, files); err != nil {
-		return err
-	}
-	var command []string
-	if _, ok := files[golang.BinaryFile]; ok {
-		command = []string{golang.BinaryFile} // a Go bundle is its own instance
-	}
-	err := t.Deploy(ctx, deploy.Spec{
-		ID: d.ID, Flow: d.FlowName, Version: d.VersionNumber, Method: d.Method, Path: d.Path,
-		BundleDir: dir, Command: command, Env: d.Env, Secrets: d.Secrets, Datasources: d.Datasources,
-		Scaling:     deploy.Scaling{Min: d.Scaling.Min, Max: d.Scaling.Max},
-		Deadline:    d.Deadline,
-		EgressAllow: d.EgressAllow,
-	})
-	if err != nil {
-		return fmt.Errorf("start deployment %s: %w", d.ID, err)
-	}
-	s.syncRoutes()
-	return nil
-}
-
-// writeBundle writes files into dir atomically: a crash leaves either no
-// bundle or a whole one.
-func writeBundle(dir string, files map[string][]byte) error {
-	tmp := dir + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("write bundle: %w", err)
-	}
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return fmt.Errorf("write bundle: %w", err)
-	}
-	for name, b := range files {
-		if name != filepath.Base(name) || name == "." || name == ".." {
-			return fmt.Errorf("write bundle: bad file name %q", name)
-		}
-		mode := os.FileMode(0o644)
-		if name == golang.BinaryFile { // a Go bundle's binary
-			mode = 0o755
-		}
-		if err := os.WriteFile(filepath.Join(tmp, name), b, mode); err != nil {
-			return fmt.Errorf("write bundle: %w", err)
-		}
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("write bundle: %w", err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return fmt.Errorf("write bundle: %w", err)
-	}
-	return nil
+	a.audit(c, "deploy", name, fmt.Sprintf("version %d to %s as deployment %s", d.VersionNumber, d.Target, d.ID))
+	c.PureJSON(http.StatusCreated, a.view(c, d))
 }
 
 func (a deploymentsAPI) list(c *gin.Context) {
@@ -377,7 +254,7 @@ func (a deploymentsAPI) list(c *gin.Context) {
 	}
 	out := make([]deploymentView, len(deps))
 	for i := range deps {
-		out[i] = a.s.view(c, &deps[i])
+		out[i] = a.view(c, &deps[i])
 	}
 	c.PureJSON(http.StatusOK, out)
 }
@@ -388,7 +265,7 @@ func (a deploymentsAPI) get(c *gin.Context) {
 		fail(c, fmt.Errorf("deployment %s: %w", c.Param("id"), err))
 		return
 	}
-	c.PureJSON(http.StatusOK, a.s.view(c, d))
+	c.PureJSON(http.StatusOK, a.view(c, d))
 }
 
 // delete undeploys: the route goes first, then the instances drain.
@@ -399,29 +276,12 @@ func (a deploymentsAPI) delete(c *gin.Context) {
 		fail(c, fmt.Errorf("undeploy %s: %w", id, err))
 		return
 	}
-	if err := a.s.stop(c, d); err != nil {
+	if err := a.manager.Stop(c, d); err != nil {
 		fail(c, err)
 		return
 	}
-	a.s.audit(c, "undeploy", d.FlowName, fmt.Sprintf("deployment %s (version %d)", d.ID, d.VersionNumber))
+	a.audit(c, "undeploy", d.FlowName, fmt.Sprintf("deployment %s (version %d)", d.ID, d.VersionNumber))
 	c.Status(http.StatusNoContent)
-}
-
-func (s *Server) stop(ctx context.Context, d *store.Deployment) error {
-	s.mu.Lock()
-	delete(s.deployments, d.ID)
-	s.mu.Unlock()
-	s.syncRoutes()
-	if t, ok := s.targets[d.Target]; ok {
-		if err := t.Stop(ctx, d.ID); err != nil && !errors.Is(err, deploy.ErrNotFound) {
-			return fmt.Errorf("undeploy %s: %w", d.ID, err)
-		}
-	}
-	if err := s.store.UpdateDeploymentStatus(context.WithoutCancel(ctx), d.ID, statusStopped, "undeployed"); err != nil {
-		return fmt.Errorf("undeploy %s: %w", d.ID, err)
-	}
-	_ = os.RemoveAll(s.bundleDir(d.ID))
-	return nil
 }
 
 // logs answers a deployment's log lines, or streams them as server-sent
@@ -433,7 +293,7 @@ func (a deploymentsAPI) logs(c *gin.Context) {
 		fail(c, fmt.Errorf("logs of %s: %w", id, err))
 		return
 	}
-	t, ok := a.s.targets[d.Target]
+	t, ok := a.manager.Target(d.Target)
 	if !ok {
 		fail(c, errStatus(http.StatusNotFound, "deployment target "+d.Target+" is not configured"))
 		return
@@ -495,163 +355,4 @@ func (a deploymentsAPI) logs(c *gin.Context) {
 			return false
 		}
 	})
-}
-
-// liveStatus is a deployment's state as its target sees it now.
-func (s *Server) liveStatus(d *store.Deployment) string {
-	if d.Status == statusStopped {
-		return d.Status
-	}
-	if t, ok := s.targets[d.Target]; ok {
-		if st, err := t.Status(context.Background(), d.ID); err == nil {
-			return st.State
-		}
-	}
-	return d.Status
-}
-
-// deployedFlow reports whether a flow has an active deployment.
-func (s *Server) deployedFlow(name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, d := range s.deployments {
-		if d.FlowName == name {
-			return true
-		}
-	}
-	return false
-}
-
-// syncRoutes rebuilds the gateway's table: one route per deployed flow,
-// served by its newest deployment that has ready instances, so a new
-// version takes traffic only once it can serve it.
-func (s *Server) syncRoutes() {
-	s.mu.Lock()
-	byFlow := map[string][]*store.Deployment{}
-	for _, d := range s.deployments {
-		byFlow[d.FlowID] = append(byFlow[d.FlowID], d)
-	}
-	s.mu.Unlock()
-	routes := make([]gateway.Route, 0, len(byFlow))
-	for _, deps := range byFlow {
-		sort.Slice(deps, func(i, j int) bool { return deps[i].CreatedAt.After(deps[j].CreatedAt) })
-		newest := deps[0]
-		ids := make([]string, len(deps))
-		for i, d := range deps {
-			ids[i] = d.ID
-		}
-		routes = append(routes, gateway.Route{
-			DeploymentID: newest.ID, FlowID: newest.FlowID, Flow: newest.FlowName, Method: newest.Method, Path: newest.Path,
-			Deadline: newest.Deadline,
-			Backends: func() []string {
-				for _, id := range ids {
-					if b := s.local.Backends(id); len(b) > 0 {
-						return b
-					}
-				}
-				return nil
-			},
-		})
-	}
-	if err := s.gateway.SetRoutes(routes); err != nil {
-		s.log.Error("update gateway routes", "error", err.Error())
-	}
-}
-
-// watch keeps stored statuses current, and drains a flow's older
-// deployments once a newer one is running.
-func (s *Server) watch(ctx context.Context) {
-	defer close(s.watchDone)
-	changes, cancel := s.local.Subscribe()
-	defer cancel()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-changes:
-		case <-tick.C:
-		}
-		s.reconcile(ctx)
-	}
-}
-
-func (s *Server) reconcile(ctx context.Context) {
-	s.mu.Lock()
-	deps := make([]*store.Deployment, 0, len(s.deployments))
-	for _, d := range s.deployments {
-		deps = append(deps, d)
-	}
-	s.mu.Unlock()
-	newestRunning := map[string]time.Time{}
-	for _, d := range deps {
-		t, ok := s.targets[d.Target]
-		if !ok {
-			continue
-		}
-		st, err := t.Status(ctx, d.ID)
-		if err != nil {
-			continue
-		}
-		if st.State != d.Status || st.Message != d.Message {
-			if err := s.store.UpdateDeploymentStatus(ctx, d.ID, st.State, st.Message); err == nil {
-				s.mu.Lock()
-				d.Status, d.Message = st.State, st.Message
-				s.mu.Unlock()
-			}
-		}
-		if st.State == statusRunning && d.CreatedAt.After(newestRunning[d.FlowID]) {
-			newestRunning[d.FlowID] = d.CreatedAt
-		}
-	}
-	for _, d := range deps {
-		if n, ok := newestRunning[d.FlowID]; ok && d.CreatedAt.Before(n) {
-			s.log.Info("draining replaced deployment", "flow", d.FlowName, "deployment", d.ID, "version", d.VersionNumber)
-			if err := s.stop(ctx, d); err != nil {
-				s.log.Error("drain replaced deployment", "deployment", d.ID, "error", err.Error())
-			}
-		}
-	}
-	s.syncRoutes()
-}
-
-// restore starts the deployments that were active when the server stopped.
-func (s *Server) restore(ctx context.Context) error {
-	deps, err := s.store.ListDeployments(ctx, store.DeploymentFilter{Active: true})
-	if err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	for i := range deps {
-		d := &deps[i]
-		if d.Status == statusFailed {
-			continue
-		}
-		t, ok := s.targets[d.Target]
-		if !ok {
-			s.log.Warn("deployment target not configured; not restored", "deployment", d.ID, "target", d.Target)
-			continue
-		}
-		v, err := s.store.GetVersion(ctx, d.FlowName, d.VersionNumber)
-		if err != nil {
-			s.log.Error("restore deployment", "deployment", d.ID, "error", err.Error())
-			continue
-		}
-		s.mu.Lock()
-		s.deployments[d.ID] = d
-		s.mu.Unlock()
-		if err := s.start(ctx, t, d, v.Files); err != nil {
-			s.log.Error("restore deployment", "deployment", d.ID, "error", err.Error())
-			continue
-		}
-		s.log.Info("restored deployment", "flow", d.FlowName, "version", d.VersionNumber, "deployment", d.ID)
-	}
-	return nil
-}
-
-func jsonRaw(b []byte) json.RawMessage {
-	if len(b) == 0 {
-		return json.RawMessage("null")
-	}
-	return json.RawMessage(b)
 }

@@ -2,11 +2,12 @@ package server
 
 import (
 	"errors"
-	"github.com/flowline/flowline/codegen/build"
+	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/flowline/flowline/codegen/build"
 	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/store"
@@ -37,8 +38,8 @@ func fail(c *gin.Context, err error) {
 // logFailure logs a server-side failure with the id its answer shows, so
 // that an operator can find what a user saw.
 func logFailure(c *gin.Context, err error, body gin.H) {
-	if s, ok := c.Get(serverKey); ok {
-		s.(*Server).log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path,
+	if log, ok := c.Get(logKey); ok {
+		log.(*slog.Logger).Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path,
 			"error_id", body["error_id"], "error", err.Error())
 	}
 }
@@ -48,6 +49,7 @@ func errorBody(err error) (int, gin.H) {
 	var de *flow.DocumentError
 	var ve *flow.ValidationError
 	var mbe *http.MaxBytesError
+	var rce *deploy.RouteConflictError
 	switch {
 	case errors.As(err, &ae):
 		body := gin.H{"error": ae.Message, "details": orEmpty(ae.Details)}
@@ -57,12 +59,16 @@ func errorBody(err error) (int, gin.H) {
 		return ae.Status, body
 	case errors.As(err, &de):
 		return http.StatusBadRequest, gin.H{"error": de.Error(), "details": de.Problems}
+	case errors.As(err, &rce):
+		return http.StatusConflict, gin.H{"error": rce.Error(), "details": []any{}, "deployment": rce.Deployment, "flow": rce.Flow}
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity, gin.H{"error": "the flow is not valid", "details": ve.Problems}
 	case errors.Is(err, build.ErrUnavailable):
 		return http.StatusUnprocessableEntity, gin.H{"error": err.Error(), "details": []any{}}
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, gin.H{"error": "request body too large", "details": []any{}}
+	case errors.Is(err, deploy.ErrUnknownTarget):
+		return http.StatusBadRequest, gin.H{"error": err.Error(), "details": []any{}}
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, deploy.ErrNotFound):
 		return http.StatusNotFound, gin.H{"error": err.Error(), "details": []any{}}
 	case errors.Is(err, store.ErrStale):

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/store"
 )
@@ -32,8 +33,9 @@ type flowStore interface {
 }
 
 type flowsAPI struct {
-	s     *Server
-	store flowStore
+	store    flowStore
+	manager  *deploy.Manager // which flows are deployed, and how they are
+	registry *flow.Registry
 }
 
 // flowView is a flow as the API shows it.
@@ -156,7 +158,11 @@ func (a flowsAPI) list(c *gin.Context) {
 		}
 		for _, dep := range deps {
 			if dep.FlowID == f.ID {
-				sum.Deployments = append(sum.Deployments, deploymentLine{ID: dep.ID, Version: dep.VersionNumber, Target: dep.Target, Status: a.s.liveStatus(&dep)})
+				status := dep.Status
+				if st, ok := a.manager.Status(c, &dep); ok {
+					status = st.State
+				}
+				sum.Deployments = append(sum.Deployments, deploymentLine{ID: dep.ID, Version: dep.VersionNumber, Target: dep.Target, Status: status})
 			}
 		}
 		out = append(out, sum)
@@ -210,7 +216,7 @@ func (a flowsAPI) save(c *gin.Context) {
 
 func (a flowsAPI) delete(c *gin.Context) {
 	name := c.Param("name")
-	if a.s.deployedFlow(name) {
+	if a.manager.Deployed(name) {
 		fail(c, errStatus(http.StatusConflict, fmt.Sprintf("flow %s is deployed; undeploy it first", name)))
 		return
 	}
@@ -258,13 +264,13 @@ func (a flowsAPI) validate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.PureJSON(http.StatusOK, problems(flow.Validate(d, a.s.registry)))
+	c.PureJSON(http.StatusOK, problems(flow.Validate(d, a.registry)))
 }
 
 // validateDocument validates an unsaved document, for the designer's live
 // checks. A document that does not even parse is answered with its problems
 // too, so the designer has one shape to show.
-func (s *Server) validateDocument(c *gin.Context) {
+func (a flowsAPI) validateDocument(c *gin.Context) {
 	data, err := readBody(c, maxDocument)
 	if err != nil {
 		fail(c, err)
@@ -279,5 +285,5 @@ func (s *Server) validateDocument(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.PureJSON(http.StatusOK, problems(flow.Validate(d, s.registry)))
+	c.PureJSON(http.StatusOK, problems(flow.Validate(d, a.registry)))
 }

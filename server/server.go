@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -35,34 +34,24 @@ import (
 // Version is the server's version, shown by /api/v1/info.
 var Version = "dev"
 
-const serverKey = "flowline.server"
+// logKey holds the server's logger in a request's context, for fail.
+const logKey = "flowline.log"
 
-// Server wires the store, the node registry, the deploy targets and the
-// gateway behind the API.
+// Server wires the store, the node registry, the deployment manager with
+// its targets, and the gateway behind the API's handler groups.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	store    *store.Store
 	registry *flow.Registry
-	local    *local.Supervisor
-	targets  map[string]deploy.Target
+	local    *local.Supervisor // the "local" target; closed with the server
+	manager  *deploy.Manager
 	gateway  *gateway.Gateway
-	metrics  *prometheus.Registry
 	api      http.Handler
-	gobuild  *build.Builder // builds Go bundles
-	testRuns testRunner
-	auth     *auth
 
-	publishMu sync.Map // flow name -> *sync.Mutex: one publish at a time per flow
-
-	mu          sync.Mutex
-	deployments map[string]*store.Deployment // active ones, by id
-	gatewayURL  string
-
+	gatewayURL    string
 	apiSrv, gwSrv *http.Server
 	apiAddr       string
-	stopWatch     context.CancelFunc
-	watchDone     chan struct{}
 }
 
 // New opens the store and builds the server; Start makes it listen.
@@ -90,12 +79,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		cfg.HostCommand = []string{exe, "host"}
 	}
 	s := &Server{
-		cfg:         cfg,
-		log:         log,
-		store:       st,
-		registry:    nodes.Registry(),
-		metrics:     prometheus.NewRegistry(),
-		deployments: map[string]*store.Deployment{},
+		cfg:      cfg,
+		log:      log,
+		store:    st,
+		registry: nodes.Registry(),
 	}
 	s.local = local.New(local.Config{
 		Command: cfg.HostCommand,
@@ -105,28 +92,43 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Logger:       log.With("component", "local"),
 		ReadyTimeout: cfg.ReadyTimeout,
 	})
-	s.targets = map[string]deploy.Target{"local": s.local}
-	s.testRuns = newProcessRunner(cfg.HostCommand, cfg.HostEnv, 4)
-	s.gobuild = build.New(build.Config{Go: cfg.GoCommand, Dir: filepath.Join(cfg.DataDir, "gobuild")})
 	s.gateway, err = gateway.New(gateway.Config{
 		MaxBodyBytes: cfg.MaxBody,
 		Logger:       log.With("component", "gateway"),
-		Registerer:   s.metrics,
+		Registerer:   prometheus.NewRegistry(),
 	})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	s.auth = &auth{store: st, token: cfg.APIToken, secure: cfg.SecureCookies, log: log, logins: map[string]*rate.Limiter{}}
+	s.manager = deploy.NewManager(deploy.ManagerConfig{
+		Store:     st,
+		Targets:   map[string]deploy.Target{"local": s.local},
+		BundleDir: filepath.Join(cfg.DataDir, "bundles"),
+		SetRoutes: s.setRoutes,
+		Logger:    log.With("component", "deploy"),
+	})
+	au := &auth{store: st, token: cfg.APIToken, secure: cfg.SecureCookies, log: log, logins: map[string]*rate.Limiter{}}
 	if u, err := url.Parse(cfg.URL); err == nil {
-		s.auth.host = u.Host
+		au.host = u.Host
 	}
 	if err := s.firstAdmin(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
-	s.api = s.routes()
+	gobuild := build.New(build.Config{Go: cfg.GoCommand, Dir: filepath.Join(cfg.DataDir, "gobuild")})
+	s.api = s.routes(au, gobuild, newProcessRunner(cfg.HostCommand, cfg.HostEnv, 4))
 	return s, nil
+}
+
+// setRoutes hands the manager's routes to the gateway.
+func (s *Server) setRoutes(routes []deploy.Route) error {
+	table := make([]gateway.Route, len(routes))
+	for i, r := range routes {
+		table[i] = gateway.Route{DeploymentID: r.DeploymentID, FlowID: r.FlowID, Flow: r.Flow,
+			Method: r.Method, Path: r.Path, Deadline: r.Deadline, Backends: r.Backends}
+	}
+	return s.gateway.SetRoutes(table)
 }
 
 // firstAdmin makes the first admin when there is no user yet: the one the
@@ -196,16 +198,12 @@ func (s *Server) Start(ctx context.Context) error {
 	go func() { _ = s.gwSrv.Serve(gwLn) }()
 	s.log.Info("listening", "api", localURL(apiLn.Addr().String()), "gateway", s.gatewayURL)
 
-	wctx, cancel := context.WithCancel(context.Background())
-	s.stopWatch = cancel
-	s.watchDone = make(chan struct{})
-	go s.watch(wctx)
 	// Access rules first, so that no endpoint that needs a key is ever
 	// served without.
 	if err := s.refreshAccess(ctx); err != nil {
 		return fmt.Errorf("load endpoint access: %w", err)
 	}
-	if err := s.restore(ctx); err != nil {
+	if err := s.manager.Start(ctx); err != nil {
 		s.log.Error("restore deployments", "error", err.Error())
 	}
 	return nil
@@ -230,10 +228,7 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.gwSrv != nil {
 		errs = append(errs, s.gwSrv.Shutdown(ctx))
 	}
-	if s.stopWatch != nil {
-		s.stopWatch()
-		<-s.watchDone
-	}
+	s.manager.Close()
 	errs = append(errs, s.local.Close(ctx))
 	errs = append(errs, s.store.Close())
 	for _, err := range errs {
@@ -244,11 +239,7 @@ func (s *Server) Close(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) bundleDir(deploymentID string) string {
-	return filepath.Join(s.cfg.DataDir, "bundles", deploymentID)
-}
-
-func (s *Server) routes() http.Handler {
+func (s *Server) routes(au *auth, gobuild *build.Builder, testRuns testRunner) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
@@ -256,15 +247,15 @@ func (s *Server) routes() http.Handler {
 		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal error", "details": []any{}})
 	}))
 	r.Use(func(c *gin.Context) {
-		c.Set(serverKey, s)
+		c.Set(logKey, s.log)
 		c.Next()
 	})
 	// Every route: same-site JSON callers only. Every route but sign-in:
 	// a signed-in caller, with at least the role the route names.
-	api := r.Group("/api/v1", s.auth.sameSite)
-	u := usersAPI{store: s.store, auth: s.auth, audit: s.audit}
+	api := r.Group("/api/v1", au.sameSite)
+	u := usersAPI{store: s.store, auth: au, audit: s.audit}
 	api.POST("/session", u.login)
-	v1 := api.Group("", s.auth.authenticate)
+	v1 := api.Group("", au.authenticate)
 	viewer, editor, admin := v1.Group("", need(store.RoleViewer)), v1.Group("", need(store.RoleEditor)), v1.Group("", need(store.RoleAdmin))
 
 	v1.GET("/session", u.session)
@@ -279,11 +270,12 @@ func (s *Server) routes() http.Handler {
 	admin.DELETE("/users/:name", u.deleteUser)
 	admin.GET("/audit", u.auditLog)
 
-	viewer.GET("/info", s.info)
+	in := infoAPI{manager: s.manager, gobuild: gobuild, gatewayURL: s.GatewayURL}
+	f := flowsAPI{store: s.store, manager: s.manager, registry: s.registry}
+	viewer.GET("/info", in.info)
 	viewer.GET("/node-types", s.nodeTypes)
-	viewer.POST("/validate", s.validateDocument)
+	viewer.POST("/validate", f.validateDocument)
 
-	f := flowsAPI{s: s, store: s.store}
 	viewer.GET("/flows", f.list)
 	editor.POST("/flows", f.create)
 	viewer.GET("/flows/:name", f.get)
@@ -291,20 +283,21 @@ func (s *Server) routes() http.Handler {
 	editor.DELETE("/flows/:name", f.delete)
 	viewer.GET("/flows/:name/revisions", f.revisions)
 	viewer.POST("/flows/:name/validate", f.validate)
-	editor.POST("/flows/:name/test", f.test)
+	tr := testRunAPI{store: s.store, registry: s.registry, runner: testRuns}
+	editor.POST("/flows/:name/test", tr.test)
 
-	v := versionsAPI{s: s, store: s.store}
+	v := versionsAPI{store: s.store, registry: s.registry, gobuild: gobuild, audit: s.audit, locks: &sync.Map{}}
 	editor.POST("/flows/:name/versions", v.publish)
 	viewer.GET("/flows/:name/versions", v.list)
 	viewer.GET("/flows/:name/versions/:version", v.get)
 
-	ac := accessAPI{store: s.store, refresh: s.refreshAccess, audit: s.audit}
+	ac := accessAPI{store: s.store, refresh: s.refreshAccess, audit: s.audit, log: s.log}
 	viewer.GET("/flows/:name/access", ac.get)
 	editor.PUT("/flows/:name/access", ac.set)
 	editor.POST("/flows/:name/keys", ac.createKey)
 	editor.DELETE("/flows/:name/keys/:id", ac.deleteKey)
 
-	d := deploymentsAPI{s: s, store: s.store}
+	d := deploymentsAPI{store: s.store, manager: s.manager, gatewayURL: s.GatewayURL, audit: s.audit}
 	editor.POST("/flows/:name/deployments", d.create)
 	viewer.GET("/deployments", d.list)
 	viewer.GET("/deployments/:id", d.get)
@@ -322,21 +315,23 @@ type bundleTarget struct {
 	Reason    string `json:"reason,omitempty"` // why not, in words a user can act on
 }
 
-func (s *Server) info(c *gin.Context) {
-	targets := make([]string, 0, len(s.targets))
-	for name := range s.targets {
-		targets = append(targets, name)
-	}
-	sort.Strings(targets)
+// infoAPI tells the designer what this server offers.
+type infoAPI struct {
+	manager    *deploy.Manager
+	gobuild    *build.Builder
+	gatewayURL func() string
+}
+
+func (a infoAPI) info(c *gin.Context) {
 	goTarget := bundleTarget{Name: "go", Available: true}
-	if err := s.gobuild.Available(c.Request.Context()); err != nil {
+	if err := a.gobuild.Available(c.Request.Context()); err != nil {
 		// The designer says "Go is not available" itself; the reason is why.
 		goTarget = bundleTarget{Name: "go", Reason: strings.TrimPrefix(err.Error(), build.ErrUnavailable.Error()+": ")}
 	}
-	c.PureJSON(http.StatusOK, gin.H{"version": Version, "gateway_url": s.gatewayURL, "targets": targets,
+	c.PureJSON(http.StatusOK, gin.H{"version": Version, "gateway_url": a.gatewayURL(), "targets": a.manager.Targets(),
 		"bundle_targets": []bundleTarget{{Name: "js", Available: true}, goTarget}})
 }
 
 func (s *Server) nodeTypes(c *gin.Context) {
-	c.PureJSON(http.StatusOK, s.registry.Specs())
+	c.PureJSON(http.StatusOK, s.registry.Catalog())
 }

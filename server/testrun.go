@@ -1,11 +1,14 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,16 +18,27 @@ import (
 	"github.com/flowline/flowline/engine"
 	"github.com/flowline/flowline/engine/jshost"
 	"github.com/flowline/flowline/flow"
-	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/store"
 )
 
+// testRunStore is what test runs need of the store.
+type testRunStore interface {
+	GetFlow(ctx context.Context, name string) (*store.Flow, error)
+}
+
+// testRunAPI runs flows once, for the designer's test panel.
+type testRunAPI struct {
+	store    testRunStore
+	registry *flow.Registry
+	runner   testRunner
+}
+
 // testRequest is the body of POST /flows/{name}/test.
 type testRequest struct {
-	Request     conformance.Request `json:"request"`
-	Env         map[string]string   `json:"env"`
-	Secrets     map[string]string   `json:"secrets"` // as a deployment's: env.NAME, redacted in the answer
-	Datasources map[string]string   `json:"datasources"`
+	Request     sampleRequest     `json:"request"`
+	Env         map[string]string `json:"env"`
+	Secrets     map[string]string `json:"secrets"` // as a deployment's: env.NAME, redacted in the answer
+	Datasources map[string]string `json:"datasources"`
 	// Flow, when given, is run instead of the saved draft, so the designer
 	// can test unsaved edits.
 	Flow     json.RawMessage `json:"flow"`
@@ -33,6 +47,19 @@ type testRequest struct {
 	// deployment's: by default a test run reaches nothing internal, the
 	// server's API included.
 	Egress egressSpec `json:"egress"`
+}
+
+// sampleRequest is the request a test run sends, in the shape of a
+// conformance case's request, so that the cases run through this API as
+// they are written.
+type sampleRequest struct {
+	Method      string            `json:"method"`          // default: the trigger's
+	Path        string            `json:"path"`            // default: the trigger's; may carry a query string
+	Query       map[string]any    `json:"query,omitempty"` // per name, a value or a list of them
+	Headers     map[string]string `json:"headers,omitempty"`
+	Body        json.RawMessage   `json:"body,omitempty"`     // sent as application/json
+	RawBody     *string           `json:"raw_body,omitempty"` // sent as it is, with ContentType
+	ContentType string            `json:"content_type,omitempty"`
 }
 
 type testResponse struct {
@@ -55,7 +82,7 @@ type testTrace struct {
 // test runs a flow once, with per-node detail, in a process of its own
 // (see processRunner). It runs the very bundle publishing would produce, in
 // the same runtime, so a test run and a deployment cannot disagree.
-func (a flowsAPI) test(c *gin.Context) {
+func (a testRunAPI) test(c *gin.Context) {
 	var req testRequest
 	if err := decodeJSON(c, maxDocument+engine.DefaultMaxBody, &req); err != nil {
 		fail(c, err)
@@ -75,7 +102,7 @@ func (a flowsAPI) test(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	files, err := js.Generate(d, a.s.registry, 0)
+	files, err := js.Generate(d, a.registry, 0)
 	if err != nil {
 		var ve *flow.ValidationError
 		if errors.As(err, &ve) {
@@ -102,20 +129,11 @@ func (a flowsAPI) test(c *gin.Context) {
 			return
 		}
 	}
-	hreq, err := buildRequest(req.Request, d)
-	if err != nil {
+	if job.Request, err = req.Request.build(d); err != nil {
 		fail(c, err)
 		return
 	}
-	var body []byte
-	if hreq.Body != nil {
-		if body, err = io.ReadAll(hreq.Body); err != nil {
-			fail(c, err)
-			return
-		}
-	}
-	job.Request = jshost.TestRunRequest{Method: hreq.Method, Target: hreq.URL.RequestURI(), Header: hreq.Header, Body: body}
-	res, err := a.s.testRuns.Run(c.Request.Context(), job)
+	res, err := a.runner.Run(c.Request.Context(), job)
 	if err != nil {
 		fail(c, err)
 		return
@@ -151,27 +169,75 @@ func (a flowsAPI) test(c *gin.Context) {
 	c.PureJSON(http.StatusOK, out)
 }
 
-// buildRequest turns a sample request (the shape of a conformance case's
-// request) into an HTTP request. Method and path default to the trigger's,
-// so a designer user can just press Run.
-func buildRequest(r conformance.Request, d *flow.Document) (*http.Request, error) {
+// build makes the run's request. Method and path default to the
+// trigger's, so a designer user can just press Run.
+func (r sampleRequest) build(d *flow.Document) (jshost.TestRunRequest, error) {
 	method, path, _ := flow.Route(d)
 	if r.Method != "" {
-		r.Method = strings.ToUpper(r.Method)
-	} else {
-		r.Method = method
+		method = strings.ToUpper(r.Method)
 	}
-	if r.Path == "" {
-		r.Path = path
+	if r.Path != "" {
+		path = r.Path
 	}
-	if !strings.HasPrefix(r.Path, "/") {
-		return nil, errStatus(http.StatusBadRequest, fmt.Sprintf("request path %q must start with /", r.Path))
+	if !strings.HasPrefix(path, "/") {
+		return jshost.TestRunRequest{}, errStatus(http.StatusBadRequest, fmt.Sprintf("request path %q must start with /", path))
 	}
-	req, err := r.HTTPRequest("http://test.flowline.local")
+	if len(r.Query) > 0 {
+		q := url.Values{}
+		for _, k := range slices.Sorted(maps.Keys(r.Query)) {
+			vs, ok := r.Query[k].([]any)
+			if !ok {
+				vs = []any{r.Query[k]}
+			}
+			for _, v := range vs {
+				q.Add(k, fmt.Sprint(v))
+			}
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + q.Encode()
+	}
+	// Parsed as a client's request is, so that a bad method or path is
+	// the caller's 400.
+	hreq, err := http.NewRequest(method, "http://test.flowline.local"+path, nil)
 	if err != nil {
-		return nil, errStatus(http.StatusBadRequest, "request: "+err.Error())
+		return jshost.TestRunRequest{}, errStatus(http.StatusBadRequest, "request: "+err.Error())
 	}
-	return req, nil
+	out := jshost.TestRunRequest{Method: hreq.Method, Target: hreq.URL.RequestURI(), Header: http.Header{}}
+	switch {
+	case r.RawBody != nil:
+		out.Body = []byte(*r.RawBody)
+		if r.ContentType != "" {
+			out.Header.Set("Content-Type", r.ContentType)
+		}
+	case len(r.Body) > 0:
+		out.Body = []byte(r.Body)
+		out.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range r.Headers {
+		out.Header.Set(k, v)
+	}
+	return out, nil
+}
+
+// withSecrets checks a test run's variables as a deployment's, and
+// returns them with its secrets among them, and the secret values, which
+// the runtime redacts from all the run shows (engine.Options.Secrets).
+func withSecrets(env, secrets map[string]string) (map[string]string, []string, error) {
+	if err := checkVariables(env, secrets); err != nil {
+		return nil, nil, err
+	}
+	if len(secrets) == 0 {
+		return env, nil, nil
+	}
+	all := maps.Clone(env)
+	if all == nil {
+		all = make(map[string]string, len(secrets))
+	}
+	maps.Copy(all, secrets)
+	return all, slices.Collect(maps.Values(secrets)), nil
 }
 
 func isStale(err error) bool { return errors.Is(err, store.ErrStale) }

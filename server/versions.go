@@ -33,8 +33,11 @@ type versionStore interface {
 }
 
 type versionsAPI struct {
-	s     *Server
-	store versionStore
+	store    versionStore
+	registry *flow.Registry
+	gobuild  *build.Builder
+	audit    func(c *gin.Context, action, target, detail string)
+	locks    *sync.Map // flow name -> *sync.Mutex: one publish at a time per flow
 }
 
 type versionView struct {
@@ -82,7 +85,7 @@ func (a versionsAPI) publish(c *gin.Context) {
 	}
 	if req.Target == "go" {
 		// Said at once, before anything is generated or streamed.
-		if err := a.s.gobuild.Available(c.Request.Context()); err != nil {
+		if err := a.gobuild.Available(c.Request.Context()); err != nil {
 			fail(c, err)
 			return
 		}
@@ -118,14 +121,14 @@ func (a versionsAPI) publish(c *gin.Context) {
 }
 
 func (a versionsAPI) audited(c *gin.Context, v *store.Version) {
-	a.s.audit(c, "publish", v.FlowName, fmt.Sprintf("version %d (%s) from revision %d", v.Number, v.Target, v.Revision))
+	a.audit(c, "publish", v.FlowName, fmt.Sprintf("version %d (%s) from revision %d", v.Number, v.Target, v.Revision))
 }
 
 // publishVersion does the work of publish, writing progress lines to log.
 // The version number is reserved before the bundle is generated, so the
 // number baked into it is the one it is stored under.
 func (a versionsAPI) publishVersion(ctx context.Context, name string, req publishRequest, log io.Writer) (*store.Version, error) {
-	mu, _ := a.s.publishMu.LoadOrStore(name, &sync.Mutex{})
+	mu, _ := a.locks.LoadOrStore(name, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
 
@@ -142,7 +145,7 @@ func (a versionsAPI) publishVersion(ctx context.Context, name string, req publis
 	if err != nil {
 		return nil, err
 	}
-	if probs := flow.Validate(d, a.s.registry); len(flow.Errors(probs)) > 0 {
+	if probs := flow.Validate(d, a.registry); len(flow.Errors(probs)) > 0 {
 		return nil, &flow.ValidationError{Problems: probs} // before a number is used up
 	}
 	number, err := a.store.ReserveVersion(ctx, name)
@@ -152,7 +155,7 @@ func (a versionsAPI) publishVersion(ctx context.Context, name string, req publis
 	var files map[string][]byte
 	switch req.Target {
 	case "js":
-		files, err = js.Generate(d, a.s.registry, number)
+		files, err = js.Generate(d, a.registry, number)
 	case "go":
 		files, err = a.buildGo(ctx, d, number, log)
 	}
@@ -170,7 +173,7 @@ func (a versionsAPI) publishVersion(ctx context.Context, name string, req publis
 // buildGo generates the Go target and builds its binary. The files are the
 // binary (golang.BinaryFile), main.go and manifest.json.
 func (a versionsAPI) buildGo(ctx context.Context, d *flow.Document, version int, log io.Writer) (map[string][]byte, error) {
-	files, err := golang.Generate(d, a.s.registry, version)
+	files, err := golang.Generate(d, a.registry, version)
 	if err != nil {
 		var fe *golang.FormatError
 		if errors.As(err, &fe) {
@@ -181,7 +184,7 @@ func (a versionsAPI) buildGo(ctx context.Context, d *flow.Document, version int,
 	}
 	fmt.Fprintf(log, "generated %s for flow %s, version %d (%d lines)\n", golang.MainFile, d.Name, version,
 		bytes.Count(files[golang.MainFile], []byte("\n")))
-	bin, err := a.s.gobuild.Build(ctx, files[golang.MainFile], log)
+	bin, err := a.gobuild.Build(ctx, files[golang.MainFile], log)
 	if err != nil {
 		var be *build.Error
 		if errors.As(err, &be) {
@@ -290,4 +293,11 @@ func (a versionsAPI) get(c *gin.Context) {
 	}
 	c.PureJSON(http.StatusOK, gin.H{"version": v.Number, "target": v.Target, "created_at": v.CreatedAt,
 		"document": jsonRaw(v.Document), "files": files, "binaries": binaries})
+}
+
+func jsonRaw(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("null")
+	}
+	return json.RawMessage(b)
 }

@@ -10,14 +10,6 @@ import (
 	"gorm.io/gorm"
 )
 
-// Deployment statuses the store knows of; other values are stored as given.
-const (
-	StatusPending = "pending"
-	StatusRunning = "running"
-	StatusFailed  = "failed"
-	StatusStopped = "stopped"
-)
-
 // Deployment is a version of a flow deployed to a target.
 type Deployment struct {
 	ID            string            `json:"id"`
@@ -34,7 +26,7 @@ type Deployment struct {
 	Scaling       Scaling           `json:"scaling"`
 	Deadline      time.Duration     `json:"deadline"`     // request deadline; 0 = default
 	EgressAllow   []string          `json:"egress_allow"` // http.request's egress allow-list (runtime/egress entries); never nil when read
-	Status        string            `json:"status"`       // "pending", "running", "failed", "stopped", ...
+	Status        string            `json:"status"`       // a deploy.State*, stored as given; "stopped" is not active
 	Message       string            `json:"message"`      // last status detail, e.g. a start error
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
@@ -49,7 +41,7 @@ type Scaling struct {
 // DeploymentFilter selects deployments; zero fields select all.
 type DeploymentFilter struct {
 	FlowName string
-	Active   bool // status not "stopped"
+	Active   bool // status not "stopped" (deploy.StateStopped)
 }
 
 type deploymentRow struct {
@@ -187,7 +179,7 @@ func (s *Store) CreateDeployment(ctx context.Context, d *Deployment) error {
 	}
 	status := d.Status
 	if status == "" {
-		status = StatusPending
+		status = "pending" // deploy.StatePending
 	}
 	t := now()
 	row := deploymentRow{
@@ -289,7 +281,7 @@ func (s *Store) ListDeployments(ctx context.Context, f DeploymentFilter) ([]Depl
 		q = q.Where("flows.name = ?", f.FlowName)
 	}
 	if f.Active {
-		q = q.Where("deployments.status <> ?", StatusStopped)
+		q = q.Where("deployments.status <> ?", "stopped") // deploy.StateStopped
 	}
 	var rows []deploymentView
 	if err := q.Order("deployments.created_at DESC, deployments.id").Scan(&rows).Error; err != nil {

@@ -198,7 +198,7 @@ func (s *Store) DeleteFlow(ctx context.Context, name string) error {
 		}
 		id := rows[0].ID
 		var active int64
-		if err := tx.Model(&deploymentRow{}).Where("flow_id = ? AND status <> ?", id, StatusStopped).Count(&active).Error; err != nil {
+		if err := tx.Model(&deploymentRow{}).Where("flow_id = ? AND status <> ?", id, "stopped").Count(&active).Error; err != nil {
 			return err
 		}
 		if active > 0 {

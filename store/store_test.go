@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/store"
 	"github.com/flowline/flowline/store/storetest"
 )
@@ -495,7 +496,7 @@ func TestDeployments(t *testing.T) {
 		if err := s.CreateDeployment(ctx, d); err != nil {
 			t.Fatal(err)
 		}
-		if d.ID == "" || d.FlowID != f.ID || d.VersionID != v1.ID || d.Status != store.StatusPending || d.CreatedAt.IsZero() {
+		if d.ID == "" || d.FlowID != f.ID || d.VersionID != v1.ID || d.Status != deploy.StatePending || d.CreatedAt.IsZero() {
 			t.Fatalf("CreateDeployment set %+v", d)
 		}
 		got, err := s.GetDeployment(ctx, d.ID)
@@ -505,13 +506,13 @@ func TestDeployments(t *testing.T) {
 		if got.FlowName != "f" || got.VersionNumber != 1 || got.VersionID != v1.ID || got.Target != "local" ||
 			got.Method != "POST" || got.Path != "/orders/:id" || got.Env["QUOTE"] != `"'`+"\n" || len(got.Env) != 2 ||
 			got.Datasources["main"] != "postgres://u:p@db/x" || got.Scaling != d.Scaling || got.Deadline != d.Deadline ||
-			got.Status != store.StatusPending || !got.CreatedAt.Equal(d.CreatedAt) || !got.UpdatedAt.Equal(d.UpdatedAt) ||
+			got.Status != deploy.StatePending || !got.CreatedAt.Equal(d.CreatedAt) || !got.UpdatedAt.Equal(d.UpdatedAt) ||
 			!slices.Equal(got.EgressAllow, d.EgressAllow) {
 			t.Fatalf("GetDeployment = %+v, want %+v", got, d)
 		}
 
 		// By version id, with no maps.
-		d2 := &store.Deployment{FlowID: f.ID, VersionID: v2.ID, Target: "nomad", Method: "GET", Path: "/b", Status: store.StatusRunning}
+		d2 := &store.Deployment{FlowID: f.ID, VersionID: v2.ID, Target: "nomad", Method: "GET", Path: "/b", Status: deploy.StateRunning}
 		if err := s.CreateDeployment(ctx, d2); err != nil {
 			t.Fatal(err)
 		}
@@ -524,7 +525,7 @@ func TestDeployments(t *testing.T) {
 		}
 		got2, err := s.GetDeployment(ctx, d2.ID)
 		if err != nil || got2.Env == nil || len(got2.Env) != 0 || got2.Datasources == nil || got2.EgressAllow == nil ||
-			len(got2.EgressAllow) != 0 || got2.Status != store.StatusRunning {
+			len(got2.EgressAllow) != 0 || got2.Status != deploy.StateRunning {
 			t.Fatalf("GetDeployment(d2) = %+v, %v", got2, err)
 		}
 
@@ -538,14 +539,14 @@ func TestDeployments(t *testing.T) {
 		}
 
 		// Status updates; messages are kept, even when they are not text.
-		if err := s.UpdateDeploymentStatus(ctx, d.ID, store.StatusFailed, "exit status 1: \xff\x00boom"); err != nil {
+		if err := s.UpdateDeploymentStatus(ctx, d.ID, deploy.StateFailed, "exit status 1: \xff\x00boom"); err != nil {
 			t.Fatal(err)
 		}
 		got, err = s.GetDeployment(ctx, d.ID)
-		if err != nil || got.Status != store.StatusFailed || got.Message != "exit status 1: \uFFFD\uFFFDboom" || got.UpdatedAt.Before(got.CreatedAt) {
+		if err != nil || got.Status != deploy.StateFailed || got.Message != "exit status 1: \uFFFD\uFFFDboom" || got.UpdatedAt.Before(got.CreatedAt) {
 			t.Fatalf("after UpdateDeploymentStatus: %+v, %v", got, err)
 		}
-		err = s.UpdateDeploymentStatus(ctx, "missing", store.StatusRunning, "")
+		err = s.UpdateDeploymentStatus(ctx, "missing", deploy.StateRunning, "")
 		wantErr(t, "UpdateDeploymentStatus(missing)", err, store.ErrNotFound)
 
 		ids := func(list []store.Deployment, err error) []string {
@@ -567,7 +568,7 @@ func TestDeployments(t *testing.T) {
 		if got := ids(s.ListDeployments(ctx, store.DeploymentFilter{FlowName: "f"})); !slices.Equal(got, sorted(d.ID, d2.ID)) {
 			t.Fatalf("ListDeployments(f) = %v", got)
 		}
-		if err := s.UpdateDeploymentStatus(ctx, d2.ID, store.StatusStopped, "undeployed"); err != nil {
+		if err := s.UpdateDeploymentStatus(ctx, d2.ID, deploy.StateStopped, "undeployed"); err != nil {
 			t.Fatal(err)
 		}
 		if got := ids(s.ListDeployments(ctx, store.DeploymentFilter{Active: true})); !slices.Equal(got, sorted(d.ID, d3.ID)) {
@@ -621,7 +622,7 @@ func TestDeleteFlow(t *testing.T) {
 			t.Fatalf("refused delete lost a version: %v", err)
 		}
 
-		if err := s.UpdateDeploymentStatus(ctx, d.ID, store.StatusStopped, ""); err != nil {
+		if err := s.UpdateDeploymentStatus(ctx, d.ID, deploy.StateStopped, ""); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.DeleteFlow(ctx, "f"); err != nil {
@@ -790,7 +791,7 @@ func TestConcurrentMixed(t *testing.T) {
 					case 3:
 						d := &store.Deployment{FlowName: name, VersionNumber: 1, Target: "local"}
 						if err = s.CreateDeployment(ctx, d); err == nil {
-							err = s.UpdateDeploymentStatus(ctx, d.ID, store.StatusStopped, "")
+							err = s.UpdateDeploymentStatus(ctx, d.ID, deploy.StateStopped, "")
 						}
 					}
 					if err != nil {

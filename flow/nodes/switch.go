@@ -29,8 +29,8 @@ func (Switch) Spec() flow.Spec {
 		Summary:  "{cases.port}",
 		Description: "Evaluates its cases in order and takes the port of the first whose condition is true, " +
 			"or the default port when none is.",
-		Ports:             []string{flow.PortDefault, flow.PortError},
-		DynamicPortsField: "cases",
+		Ports:        []string{flow.PortDefault, flow.PortError},
+		DynamicPorts: &flow.DynamicPorts{Field: "cases", Item: "port"},
 		Fields: []flow.Field{
 			{Name: "cases", Label: "Cases", Kind: flow.KindList,
 				Description: "The cases, tried in order; evaluation stops at the first true one.",
@@ -46,17 +46,6 @@ func (Switch) Spec() flow.Spec {
 			{Title: "By tier", Config: []byte(`{"cases":[{"port":"gold","condition":"request.query.tier == \"gold\""},{"port":"silver","condition":"request.query.tier == \"silver\""}]}`)},
 		},
 	}
-}
-
-// Ports are the cases' ports, then default and error.
-func (Switch) Ports(n *flow.Node) []string {
-	var cfg switchConfig
-	_ = flow.DecodeConfig(n.Config, &cfg)
-	ports := make([]string, 0, len(cfg.Cases)+2)
-	for _, c := range cfg.Cases {
-		ports = append(ports, c.Port)
-	}
-	return append(ports, flow.PortDefault, flow.PortError)
 }
 
 // Check validates the cases.
