@@ -2,6 +2,7 @@ package nodes_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
 )
+
+var summaryField = regexp.MustCompile(`\{(\w+)(?:\.(\w+))?\}`)
 
 // TestPaletteSpecs: the designer builds its palette and forms from the
 // specs, so every part of them must be there, in sentences.
@@ -30,6 +33,19 @@ func TestPaletteSpecs(t *testing.T) {
 		}
 		if len(s.Examples) == 0 {
 			t.Errorf("%s: no example", typ)
+		}
+		// The summary's {field} and {list.item} name fields the type has.
+		for _, m := range summaryField.FindAllStringSubmatch(s.Summary, -1) {
+			i := slices.IndexFunc(s.Fields, func(f flow.Field) bool { return f.Name == m[1] })
+			if i < 0 || (m[2] != "" && !slices.ContainsFunc(s.Fields[i].Item, func(f flow.Field) bool { return f.Name == m[2] })) {
+				t.Errorf("%s: summary %q names no field %s", typ, s.Summary, m[0])
+			}
+		}
+		if d := s.DynamicPorts; d != nil {
+			i := slices.IndexFunc(s.Fields, func(f flow.Field) bool { return f.Name == d.Field && f.Kind == flow.KindList })
+			if i < 0 || !slices.ContainsFunc(s.Fields[i].Item, func(f flow.Field) bool { return f.Name == d.Item }) {
+				t.Errorf("%s: dynamic ports %+v name no list field and item", typ, *d)
+			}
 		}
 		var check func(prefix string, fields []flow.Field)
 		check = func(prefix string, fields []flow.Field) {

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/flowline/flowline/flow"
@@ -106,4 +107,66 @@ func indent(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return out.String()
+}
+
+// TypeScript renders TypeScript interfaces for the catalog's Go types, by
+// their JSON encoding, so the designer's types follow the server's.
+func TypeScript() []byte {
+	var b bytes.Buffer
+	b.WriteString("// Generated from the Go types of GET /api/v1/node-types by internal/docgen; do not edit.\n")
+	b.WriteString("// Run `go test ./internal/docgen -update` after changing them.\n")
+	seen := map[reflect.Type]bool{}
+	var queue []reflect.Type
+	queue = append(queue, reflect.TypeFor[flow.Catalog]())
+	for len(queue) > 0 {
+		t := queue[0]
+		queue = queue[1:]
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		fmt.Fprintf(&b, "\nexport interface %s {\n", t.Name())
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			optional := ""
+			if strings.Contains(opts, "omitempty") || f.Type.Kind() == reflect.Pointer {
+				optional = "?"
+			}
+			fmt.Fprintf(&b, "  %s%s: %s;\n", name, optional, tsType(f.Type, &queue))
+		}
+		b.WriteString("}\n")
+	}
+	return b.Bytes()
+}
+
+var rawMessage = reflect.TypeFor[json.RawMessage]()
+
+func tsType(t reflect.Type, queue *[]reflect.Type) string {
+	switch {
+	case t == rawMessage || t.Kind() == reflect.Interface:
+		return "unknown"
+	case t.Kind() == reflect.Pointer:
+		return tsType(t.Elem(), queue)
+	case t.Kind() == reflect.Slice:
+		return tsType(t.Elem(), queue) + "[]"
+	case t.Kind() == reflect.String:
+		return "string"
+	case t.Kind() == reflect.Bool:
+		return "boolean"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Float64:
+		return "number"
+	case t.Kind() == reflect.Struct:
+		*queue = append(*queue, t)
+		return t.Name()
+	case t.Kind() == reflect.Map:
+		return "Record<string, " + tsType(t.Elem(), queue) + ">"
+	}
+	panic("docgen: no TypeScript type for " + t.String())
 }

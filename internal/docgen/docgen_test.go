@@ -2,6 +2,7 @@ package docgen
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"testing"
@@ -9,29 +10,40 @@ import (
 	"github.com/flowline/flowline/flow/nodes"
 )
 
-var update = flag.Bool("update", false, "rewrite docs/nodes.md")
+var update = flag.Bool("update", false, "rewrite the generated files")
 
-const committed = "../../docs/nodes.md"
-
-// TestNodesDocCurrent fails when docs/nodes.md is not what the registry
-// renders, so a node type's reference changes with the node type.
-func TestNodesDocCurrent(t *testing.T) {
-	got := Render(nodes.Registry().Catalog())
-	if *update {
-		if err := os.WriteFile(committed, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(committed)
+// TestGeneratedCurrent fails when a generated file is not what the
+// registry renders now, so the reference, the designer's types and its
+// test fixture change with the node types.
+func TestGeneratedCurrent(t *testing.T) {
+	cat := nodes.Registry().Catalog()
+	served, err := json.MarshalIndent(cat, "", "  ")
 	if err != nil {
-		t.Fatalf("%v (go test ./internal/docgen -update writes it)", err)
+		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("docs/nodes.md is stale: run go test ./internal/docgen -update")
+	files := map[string][]byte{
+		"../../docs/nodes.md":                  Render(cat),
+		"../../web/src/generated/catalog.ts":   TypeScript(),
+		"../../web/src/generated/catalog.json": append(served, '\n'), // what GET /api/v1/node-types answers, for the designer's unit tests
 	}
-	for _, typ := range []string{"`crypto.hash`", "`switch`", "`trigger.http`"} {
-		if !bytes.Contains(got, []byte(typ)) {
+	for path, got := range files {
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (go test ./internal/docgen -update writes it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is stale: run go test ./internal/docgen -update", path)
+		}
+	}
+	doc := Render(cat)
+	for _, typ := range []string{"`crypto.hash`", "`switch`", "`trigger.http`", "`sortBy("} {
+		if !bytes.Contains(doc, []byte(typ)) {
 			t.Errorf("the reference does not describe %s", typ)
 		}
 	}

@@ -1,6 +1,8 @@
-import { Component, createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { Component, useEffect, useState, type ReactNode } from 'react';
 import { ApiError, api, onAuthProblem } from './api';
-import type { Info, Session, Spec } from './types';
+import type { Session } from './types';
+import { CatalogContext, makeCatalog, type Catalog } from './catalog';
+import { setExprDoc } from './cm/expr';
 import { getAuth, setAuth, useAuth } from './auth';
 import { hasLeaveGuard, navigate, passwordHref, signinHref, useRoute, type Route } from './router';
 import { FlowsPage } from './pages/FlowsPage';
@@ -12,14 +14,7 @@ import { UsersPage } from './pages/UsersPage';
 import { AuditPage } from './pages/AuditPage';
 import { Modal, Toasts, toast } from './ui';
 
-export interface Catalog {
-  specs: Spec[];
-  byType: Map<string, Spec>;
-  info: Info | null;
-}
-
-const CatalogContext = createContext<Catalog>({ specs: [], byType: new Map(), info: null });
-export const useCatalog = () => useContext(CatalogContext);
+export { useCatalog } from './catalog';
 
 export function App() {
   const route = useRoute();
@@ -206,10 +201,10 @@ function useCatalogOnce(ready: boolean): { value: Catalog | null; error: string 
     if (!ready || value) return;
     let alive = true;
     Promise.all([api.nodeTypes(), api.info().catch(() => null)])
-      .then(([specs, info]) => {
+      .then(([nodeTypes, info]) => {
         if (!alive) return;
-        specs = specs ?? [];
-        setValue({ specs, byType: new Map(specs.map((s) => [s.type, s])), info });
+        setExprDoc(nodeTypes.expr);
+        setValue(makeCatalog(nodeTypes, info));
         setError('');
       })
       .catch((e) => {

@@ -18,7 +18,7 @@ import type {
   NewFlowKey,
   Problem,
   Session,
-  Spec,
+  NodeTypes,
   TestRequest,
   TestResult,
   TestRunEnv,
@@ -215,7 +215,7 @@ export const api = {
   audit: async (before?: { at: string; id: string }) =>
     (await request<AuditEntry[] | null>('GET', `/audit${before ? `?before=${enc(before.at)}&before_id=${enc(before.id)}` : ''}`)).data ?? [],
   info: async () => (await request<Info>('GET', '/info')).data,
-  nodeTypes: async () => (await request<Spec[]>('GET', '/node-types')).data,
+  nodeTypes: async () => (await request<NodeTypes>('GET', '/node-types')).data,
   listFlows: async () => (await request<FlowSummary[] | null>('GET', '/flows')).data ?? [],
   getFlow: async (name: string) => (await request<FlowRecord>('GET', `/flows/${enc(name)}`)).data,
   createFlow: async (doc: FlowDoc) => (await request<FlowRecord>('POST', '/flows', doc)).data,

@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { cleanDoc, formatFieldPath, initialConfig, newNodeId, normalizeFieldPath, parseFieldPath, portsOf, renameNode } from './flow';
-import type { FlowDoc, Spec } from './types';
+import type { FlowDoc, NodeTypes, Spec } from './types';
 
-const switchSpec: Spec = {
-  type: 'switch',
-  title: 'Switch',
-  category: 'Branch',
-  description: '',
-  ports: ['default', 'error'],
-  dynamic_ports_field: 'cases',
-  fields: [{ name: 'cases', kind: 'list', item: [{ name: 'port', kind: 'string' }, { name: 'condition', kind: 'expr' }] }],
-};
+import served from './generated/catalog.json';
+
+// The node types as the server describes them (internal/docgen writes it).
+const specs = (served as NodeTypes).types;
+const switchSpec = specs.find((s) => s.type === 'switch')!;
 
 describe('ports', () => {
   it('gives a switch one port per case, then default and error', () => {
@@ -18,7 +14,8 @@ describe('ports', () => {
     expect(portsOf(n, switchSpec)).toEqual(['gold', 'silver', 'default', 'error']);
   });
   it('uses the fixed ports of other types', () => {
-    expect(portsOf({ id: 'r', type: 'response' }, { ...switchSpec, type: 'response', ports: [], dynamic_ports_field: undefined })).toEqual([]);
+    expect(portsOf({ id: 'r', type: 'response' }, specs.find((s) => s.type === 'response'))).toEqual([]);
+    expect(portsOf({ id: 'h', type: 'http.request' }, specs.find((s) => s.type === 'http.request'))).toEqual(['out', 'error']);
   });
 });
 
@@ -73,10 +70,11 @@ describe('documents', () => {
       category: '',
       description: '',
       ports: ['out'],
+      output: '',
       fields: [
-        { name: 'method', kind: 'enum', required: true, default: 'GET', options: ['GET', 'POST'] },
-        { name: 'path', kind: 'string', required: true },
-        { name: 'note', kind: 'string', default: 'x' },
+        { name: 'method', label: '', description: '', kind: 'enum', required: true, default: 'GET', options: ['GET', 'POST'] },
+        { name: 'path', label: '', description: '', kind: 'string', required: true },
+        { name: 'note', label: '', description: '', kind: 'string', default: 'x' },
       ],
     };
     expect(initialConfig(spec)).toEqual({ method: 'GET', path: '' });

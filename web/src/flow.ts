@@ -19,16 +19,19 @@ export function edgeKey(e: FlowEdge): string {
 export function portsOf(node: FlowNode, spec: Spec | undefined): string[] {
   if (!spec) return ['out'];
   const fixed = spec.ports ?? [];
-  if (!spec.dynamic_ports_field) return fixed;
-  const items = node.config?.[spec.dynamic_ports_field];
+  const dyn = spec.dynamic_ports;
+  if (!dyn) return fixed;
+  // One port per item of the list field, named by the item's field; an
+  // unnamed or repeated one gets no second handle (the validator says why).
+  const items = node.config?.[dyn.field];
   const out: string[] = [];
   if (Array.isArray(items)) {
     for (const it of items) {
-      const p = it && typeof it === 'object' ? (it as Record<string, unknown>).port : undefined;
+      const p = it && typeof it === 'object' ? (it as Record<string, unknown>)[dyn.item] : undefined;
       if (typeof p === 'string' && p !== '' && !out.includes(p)) out.push(p);
     }
   }
-  for (const p of [...fixed, 'default', 'error']) if (!out.includes(p)) out.push(p);
+  for (const p of fixed) if (!out.includes(p)) out.push(p);
   return out;
 }
 

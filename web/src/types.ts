@@ -1,40 +1,7 @@
 // Shapes of the flow document (FLOW-FORMAT.md) and of the REST API.
 
-export type FieldKind =
-  | 'string'
-  | 'int'
-  | 'enum'
-  | 'expr'
-  | 'int_or_expr'
-  | 'list'
-  | 'expr_list'
-  | 'schema'
-  | 'code';
-
-export interface Field {
-  name: string;
-  label?: string;
-  kind: FieldKind | string;
-  description?: string;
-  required?: boolean;
-  default?: unknown;
-  options?: string[];
-  item?: Field[];
-  language?: string;
-  placeholder?: string;
-}
-
-export interface Spec {
-  type: string;
-  title: string;
-  category: string;
-  description: string;
-  ports: string[];
-  dynamic_ports_field?: string;
-  fields: Field[];
-  output?: string;
-  examples?: { title: string; config: unknown }[];
-}
+// The node-type catalog's shapes are generated from the server's Go types.
+export type { Catalog as NodeTypes, Category, DynamicPorts, ExprDoc, ExprFunction, ExprVariable, Field, Spec } from './generated/catalog';
 
 export interface Position {
   x: number;

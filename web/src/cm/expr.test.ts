@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { EditorState } from '@codemirror/state';
 import { CompletionContext } from '@codemirror/autocomplete';
-import { completeExpr, exprContext, exprExtensions } from './expr';
+import { completeExpr, exprContext, exprExtensions, setExprDoc } from './expr';
+import served from '../generated/catalog.json';
+
+// The expression language as the server describes it (internal/docgen writes it).
+setExprDoc(served.expr);
 
 function labels(doc: string, explicit = false): string[] {
   const state = EditorState.create({ doc, extensions: exprExtensions() });

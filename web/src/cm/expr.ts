@@ -4,77 +4,20 @@
 import { StreamLanguage, type StringStream } from '@codemirror/language';
 import { autocompletion, type Completion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import type { Extension } from '@codemirror/state';
+import type { ExprDoc } from '../types';
 
-export const BUILTINS: [name: string, signature: string, info: string][] = [
-  ['len', 'len(v)', 'length of a string, array or map'],
-  ['sum', 'sum(array[, predicate])', 'sum of the numbers, or of the predicate over the items: sum(xs, .qty * .price)'],
-  ['map', 'map(array, predicate)', 'each item transformed: map(xs, .sku); maps need parentheses: map(xs, ({"a": .a}))'],
-  ['filter', 'filter(array, predicate)', 'the items for which the predicate is true: filter(xs, .price > 10)'],
-  ['all', 'all(array, predicate)', 'true if the predicate is true for every item'],
-  ['any', 'any(array, predicate)', 'true if the predicate is true for some item'],
-  ['one', 'one(array, predicate)', 'true if the predicate is true for exactly one item'],
-  ['none', 'none(array, predicate)', 'true if the predicate is true for no item'],
-  ['count', 'count(array[, predicate])', 'how many items satisfy the predicate'],
-  ['find', 'find(array, predicate)', 'the first item satisfying the predicate'],
-  ['findIndex', 'findIndex(array, predicate)', 'index of the first item satisfying the predicate'],
-  ['findLast', 'findLast(array, predicate)', 'the last item satisfying the predicate'],
-  ['findLastIndex', 'findLastIndex(array, predicate)', 'index of the last item satisfying the predicate'],
-  ['groupBy', 'groupBy(array, predicate)', 'items grouped by the predicate\'s value'],
-  ['sortBy', 'sortBy(array, predicate[, "asc"|"desc"])', 'items sorted by the predicate\'s value'],
-  ['sort', 'sort(array[, "asc"|"desc"])', 'sorted array'],
-  ['reduce', 'reduce(array, predicate[, initial])', 'fold: reduce(xs, #acc + #, 0)'],
-  ['upper', 'upper(s)', 'upper case'],
-  ['lower', 'lower(s)', 'lower case'],
-  ['trim', 'trim(s[, chars])', 'whitespace (or chars) removed at both ends'],
-  ['trimPrefix', 'trimPrefix(s, prefix)', 's without the prefix'],
-  ['trimSuffix', 'trimSuffix(s, suffix)', 's without the suffix'],
-  ['split', 'split(s, sep[, n])', 'substrings between separators'],
-  ['splitAfter', 'splitAfter(s, sep[, n])', 'substrings after each separator'],
-  ['replace', 'replace(s, old, new)', 'every old replaced by new'],
-  ['repeat', 'repeat(s, n)', 's repeated n times'],
-  ['indexOf', 'indexOf(s, sub)', 'index of the first sub, -1 if none'],
-  ['lastIndexOf', 'lastIndexOf(s, sub)', 'index of the last sub, -1 if none'],
-  ['hasPrefix', 'hasPrefix(s, prefix)', 'true if s starts with prefix'],
-  ['hasSuffix', 'hasSuffix(s, suffix)', 'true if s ends with suffix'],
-  ['int', 'int(v)', 'integer from a number or string'],
-  ['float', 'float(v)', 'float from a number or string'],
-  ['string', 'string(v)', 'string form of v'],
-  ['abs', 'abs(n)', 'absolute value'],
-  ['ceil', 'ceil(n)', 'smallest integer >= n'],
-  ['floor', 'floor(n)', 'largest integer <= n'],
-  ['round', 'round(n)', 'nearest integer'],
-  ['max', 'max(a, b...)', 'largest argument or item'],
-  ['min', 'min(a, b...)', 'smallest argument or item'],
-  ['mean', 'mean(array)', 'average'],
-  ['median', 'median(array)', 'median'],
-  ['now', 'now()', 'the current time'],
-  ['duration', 'duration(s)', 'a duration from "1h30m"'],
-  ['date', 'date(s[, layout[, tz]])', 'a time parsed from a string'],
-  ['timezone', 'timezone(name)', 'a time zone'],
-  ['toJSON', 'toJSON(v)', 'JSON text of v'],
-  ['fromJSON', 'fromJSON(s)', 'value parsed from JSON text'],
-  ['toBase64', 'toBase64(s)', 'base64 encoding'],
-  ['fromBase64', 'fromBase64(s)', 'base64 decoding'],
-  ['first', 'first(array)', 'first item, nil if empty'],
-  ['last', 'last(array)', 'last item, nil if empty'],
-  ['get', 'get(v, key)', 'v[key], nil if missing'],
-  ['take', 'take(array, n)', 'the first n items'],
-  ['keys', 'keys(map)', 'the keys of a map'],
-  ['values', 'values(map)', 'the values of a map'],
-  ['toPairs', 'toPairs(map)', '[[key, value], ...]'],
-  ['fromPairs', 'fromPairs(array)', 'map from [[key, value], ...]'],
-  ['type', 'type(v)', 'the type name of v'],
-  ['concat', 'concat(a, b...)', 'arrays joined'],
-  ['flatten', 'flatten(array)', 'nested arrays flattened'],
-  ['uniq', 'uniq(array)', 'duplicates removed'],
-  ['join', 'join(array[, sep])', 'strings joined'],
-  ['reverse', 'reverse(array)', 'items in reverse order'],
-];
+// The variables and built-in functions come from the server's description
+// of the expression language (GET /api/v1/node-types), set once at start.
+let doc: ExprDoc = { variables: [], functions: [] };
+let builtinNames = new Set<string>();
+
+export function setExprDoc(d: ExprDoc) {
+  doc = d;
+  builtinNames = new Set(d.functions.map((f) => f.name));
+}
 
 const KEYWORDS = ['and', 'or', 'not', 'in', 'matches', 'contains', 'startsWith', 'endsWith', 'let', 'if', 'else'];
 const ATOMS = ['true', 'false', 'nil'];
-const ROOTS = ['request', 'nodes', 'env', 'trace'];
-const builtinNames = new Set(BUILTINS.map((b) => b[0]));
 
 interface ExprState {
   afterDot: boolean;
@@ -116,7 +59,7 @@ const exprLanguage = StreamLanguage.define<ExprState>({
       if (wasDot) return 'propertyName';
       if (KEYWORDS.includes(w)) return 'keyword';
       if (ATOMS.includes(w)) return 'bool';
-      if (ROOTS.includes(w)) return 'variableName.special';
+      if (doc.variables.some((v) => v.name === w)) return 'variableName.special';
       if (builtinNames.has(w) && stream.match(/^\s*\(/, false)) return 'variableName.function';
       return 'variableName';
     }
@@ -160,14 +103,11 @@ export const exprContext: { current: ExprCompletionContext } = {
   current: { nodeIds: [], outputs: {}, envNames: [], pathParams: [], nodeTypes: {} },
 };
 
-const REQUEST_FIELDS: Completion[] = [
-  { label: 'method', type: 'property', detail: 'string', info: '"GET", "POST", ...' },
-  { label: 'path', type: 'property', detail: 'string', info: 'the path as received, without query string' },
-  { label: 'params', type: 'property', detail: 'map', info: 'path parameters by name' },
-  { label: 'query', type: 'property', detail: 'map', info: 'query parameters, first value of each' },
-  { label: 'headers', type: 'property', detail: 'map', info: 'request headers, lower-case names' },
-  { label: 'body', type: 'property', detail: 'any', info: 'the JSON body (or the text body); nil when empty' },
-];
+/** The fields a variable always has, e.g. request.method. */
+function fieldsOf(root: string): Completion[] {
+  const v = doc.variables.find((x) => x.name === root);
+  return (v?.fields ?? []).map((f) => ({ label: f.name, type: 'property', detail: f.type, info: f.doc }));
+}
 
 const COMMON_HEADERS = ['content-type', 'authorization', 'accept', 'user-agent', 'x-request-id', 'traceparent'];
 
@@ -233,7 +173,7 @@ export function completeExpr(ctx: CompletionContext): CompletionResult | null {
   const [root, ...rest] = parts;
   let options: Completion[] = [];
   if (root === 'request') {
-    if (rest.length === 0) options = REQUEST_FIELDS;
+    if (rest.length === 0) options = fieldsOf('request');
     else if (rest[0] === 'params' && rest.length === 1) {
       options = c.pathParams.map((p) => ({ label: p, type: 'property', detail: 'path parameter' }));
       options = merge(options, keysOf(descend(c.request, ['params'])));
@@ -246,8 +186,8 @@ export function completeExpr(ctx: CompletionContext): CompletionResult | null {
     else options = keysOf(descend(c.outputs[rest[0]], rest.slice(1)));
   } else if (root === 'env' && rest.length === 0) {
     options = c.envNames.map((n) => ({ label: n, type: 'constant', detail: 'env' }));
-  } else if (root === 'trace' && rest.length === 0) {
-    options = [{ label: 'id', type: 'property', detail: 'string', info: "this request's trace id, 32 hex digits" }];
+  } else if (rest.length === 0) {
+    options = fieldsOf(root);
   }
   if (!options.length) return null;
   return { from, options, validFor: /^[\w$-]*$/ };
@@ -260,11 +200,8 @@ function merge(a: Completion[], b: Completion[]): Completion[] {
 
 function topLevel(): Completion[] {
   return [
-    { label: 'request', type: 'variable', detail: 'the HTTP request', boost: 10 },
-    { label: 'nodes', type: 'variable', detail: 'outputs of the nodes that ran', boost: 10 },
-    { label: 'env', type: 'variable', detail: 'variables of the deployment', boost: 9 },
-    { label: 'trace', type: 'variable', detail: 'trace.id', boost: 8 },
-    ...BUILTINS.map(([name, sig, info]) => ({ label: name, type: 'function', detail: sig, info, apply: name + '(' })),
+    ...doc.variables.map((v, i) => ({ label: v.name, type: 'variable', detail: v.type, info: v.doc, boost: 10 - i })),
+    ...doc.functions.map((f) => ({ label: f.name, type: 'function', detail: f.signature, info: f.doc, apply: f.name + '(' })),
     ...KEYWORDS.map((k) => ({ label: k, type: 'keyword' })),
     ...ATOMS.map((k) => ({ label: k, type: 'constant' })),
   ];

@@ -19,7 +19,8 @@ import {
 import type { FlowDoc, FlowEdge, FlowNode, Problem, Spec, Span } from '../types';
 import { edgeKey, hasInput, portOf, portsOf } from '../flow';
 import { isError, isWarning } from '../problems';
-import { FlowNodeView, categoryColor, type FlowRFNode, type RunStatus } from './FlowNodeView';
+import { FlowNodeView, type FlowRFNode, type RunStatus } from './FlowNodeView';
+import { useCategoryColor } from '../catalog';
 import { EditorStore, useEditor } from './store';
 
 const nodeTypes = { flow: FlowNodeView };
@@ -44,6 +45,7 @@ interface Props {
 type Cached = { src: FlowNode; spec?: Spec; selected: boolean; status?: RunStatus; problems: Problem[] | undefined; w?: number; h?: number; taken?: string; rf: FlowRFNode };
 
 export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNodeClick, initialFit, readOnly = false }: Props) {
+  const categoryColor = useCategoryColor();
   const doc = useEditor(store, (s) => s.doc);
   const selectedNodes = useEditor(store, (s) => s.selectedNodes);
   const selectedEdges = useEditor(store, (s) => s.selectedEdges);

@@ -39,7 +39,7 @@ import { PublishPanel } from './PublishPanel';
 import { AccessPanel } from './AccessPanel';
 import { addAllowEntry } from '../endpoint';
 import { autoLayout } from './layout';
-import { summary } from './FlowNodeView';
+import { summary } from '../catalog';
 
 type Loaded = { revision: number; savedName: string; doc: FlowDoc };
 
@@ -814,6 +814,7 @@ function ConflictDialog(props: { doc: FlowDoc; current?: number; onClose: () => 
 
 function FlowOverview(props: { store: EditorStore; doc: FlowDoc; selectedCount: number; selectedEdges: string[]; problems: Problem[]; onPick: (id: string) => void; readOnly: boolean }) {
   const { store, doc } = props;
+  const { byType } = useCatalog();
   if (props.selectedCount > 1)
     return (
       <div className="overview">
@@ -879,7 +880,7 @@ function FlowOverview(props: { store: EditorStore; doc: FlowDoc; selectedCount: 
             <button className="link" onClick={() => props.onPick(n.id)}>
               <code>{n.id}</code>
             </button>{' '}
-            <span className="muted">{n.type}</span> <span className="muted small-text">{summary(n)}</span>
+            <span className="muted">{n.type}</span> <span className="muted small-text">{summary(n, byType.get(n.type))}</span>
           </li>
         ))}
       </ul>

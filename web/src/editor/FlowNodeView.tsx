@@ -4,6 +4,7 @@ import { memo, useEffect, useRef } from 'react';
 import { Handle, Position, useUpdateNodeInternals, type Node, type NodeProps } from '@xyflow/react';
 import type { FlowNode, Spec } from '../types';
 import { hasInput } from '../flow';
+import { summary, useCategoryColor } from '../catalog';
 
 export type RunStatus = 'ok' | 'failed' | 'skipped';
 
@@ -24,74 +25,6 @@ export type NodeData = {
 
 export type FlowRFNode = Node<NodeData, 'flow'>;
 
-export function categoryColor(category: string | undefined): string {
-  switch ((category ?? '').toLowerCase()) {
-    case 'trigger':
-      return '#4f6bed';
-    case 'transform':
-    case 'data':
-      return '#22a06b';
-    case 'branch':
-    case 'logic':
-    case 'flow':
-    case 'control':
-      return '#e0a526';
-    case 'call':
-    case 'io':
-    case 'http':
-    case 'integrate':
-    case 'integration':
-    case 'network':
-      return '#8e5bd9';
-    case 'database':
-    case 'db':
-      return '#b0568f';
-    case 'code':
-      return '#d9534f';
-    case 'check':
-    case 'validate':
-    case 'validation':
-      return '#3a9bb0';
-    case 'debug':
-      return '#7a869a';
-    case 'respond':
-    case 'output':
-    case 'response':
-      return '#2b6fb3';
-    default:
-      return '#7a869a';
-  }
-}
-
-function short(s: unknown, n = 38): string {
-  const t = typeof s === 'string' ? s : s === undefined ? '' : JSON.stringify(s);
-  return t.length > n ? t.slice(0, n - 1) + '…' : t;
-}
-
-export function summary(n: FlowNode): string {
-  const c = n.config ?? {};
-  switch (n.type) {
-    case 'trigger.http':
-      return `${c.method ?? '?'} ${c.path ?? ''}`;
-    case 'set':
-      return Array.isArray(c.fields) ? (c.fields as { name?: string }[]).map((f) => f.name).filter(Boolean).join(', ') || 'no fields' : '';
-    case 'if':
-      return short(c.condition);
-    case 'http.request':
-      return `${c.method ?? 'GET'} ${short(c.url, 30)}`;
-    case 'response':
-      return `${c.status ?? 200}${c.body !== undefined ? ' · ' + short(c.body, 28) : ''}`;
-    case 'log':
-      return `${c.level ?? 'info'}: ${short(c.message, 28)}`;
-    case 'db.query':
-      return short(c.sql);
-    case 'code.js':
-      return short(typeof c.source === 'string' ? c.source.split('\n')[0] : '');
-    default:
-      return '';
-  }
-}
-
 function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowRFNode>) {
   const { node, spec, ports, status, problems, warnings } = data;
   const update = useUpdateNodeInternals();
@@ -104,7 +37,8 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowRFNode>) {
     lastPorts.current = portKey;
     update(id);
   }, [id, portKey, update]);
-  const color = categoryColor(spec?.category);
+  const color = useCategoryColor()(spec?.category);
+  const line = summary(node, spec);
   return (
     <div
       className={`fnode${selected ? ' selected' : ''}${status ? ' run-' + status : ''}${problems ? ' has-problems' : warnings ? ' has-warnings' : ''}`}
@@ -132,7 +66,7 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowRFNode>) {
         )}
       </div>
       <div className="fnode-id">{node.id}</div>
-      {summary(node) && <div className="fnode-summary">{summary(node)}</div>}
+      {line && <div className="fnode-summary">{line}</div>}
       {ports.length > 0 && (
         <div className="fnode-ports">
           {ports.map((p) => (

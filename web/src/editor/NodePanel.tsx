@@ -8,7 +8,7 @@ import { ProblemNotes } from './ProblemsPanel';
 import { severityOf } from '../problems';
 import { EditorStore } from './store';
 import { JsonView } from '../ui';
-import { categoryColor } from './FlowNodeView';
+import { useCategoryColor } from '../catalog';
 import { AllowForTests } from './TestPanel';
 
 interface Props {
@@ -26,6 +26,7 @@ interface Props {
 }
 
 export function NodePanel({ store, node, spec, problems, span, ran, logs, onRenamed, egressAllowed, onAllowEgress }: Props) {
+  const categoryColor = useCategoryColor();
   const index: ProblemIndex = useMemo(() => {
     const m: ProblemIndex = new Map();
     for (const p of problems) {

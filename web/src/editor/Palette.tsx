@@ -1,9 +1,9 @@
-// The node palette, generated from GET /api/v1/node-types: grouped by
-// category, searchable. Drag an item onto the canvas (or press Enter / click
+// The node palette, generated from GET /api/v1/node-types: grouped by the
+// server's categories in its order, searchable. Drag an item onto the canvas (or press Enter / click
 // "+" to add it in the middle of the view).
 import { useMemo, useRef, useState } from 'react';
 import type { Spec } from '../types';
-import { categoryColor } from './FlowNodeView';
+import { useCatalog, categoryColor } from '../catalog';
 
 interface Props {
   specs: Spec[];
@@ -11,9 +11,8 @@ interface Props {
   onAdd: (type: string) => void;
 }
 
-const CATEGORY_ORDER = ['trigger', 'transform', 'data', 'branch', 'logic', 'flow', 'control', 'check', 'validate', 'validation', 'call', 'http', 'io', 'integrate', 'integration', 'network', 'database', 'db', 'code', 'debug', 'respond', 'output', 'response'];
-
 export function Palette({ specs, onDrop, onAdd }: Props) {
+  const { categories } = useCatalog();
   const [q, setQ] = useState('');
   const [ghost, setGhost] = useState<{ spec: Spec; x: number; y: number } | null>(null);
   const drag = useRef<{ spec: Spec; x0: number; y0: number; active: boolean; pointer: number } | null>(null);
@@ -29,11 +28,12 @@ export function Palette({ specs, onDrop, onAdd }: Props) {
       m.set(s.category, list);
     }
     const rank = (c: string) => {
-      const i = CATEGORY_ORDER.indexOf(c.toLowerCase());
-      return i < 0 ? 100 : i;
+      const i = categories.findIndex((x) => x.name === c);
+      return i < 0 ? categories.length : i;
     };
     return [...m.entries()].sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]));
-  }, [specs, q]);
+  }, [specs, q, categories]);
+  const color = (category: string) => categoryColor(categories, category);
 
   return (
     <aside className="palette" aria-label="Node palette">
@@ -42,7 +42,7 @@ export function Palette({ specs, onDrop, onAdd }: Props) {
         {groups.length === 0 && <p className="muted small-text">No node type matches “{q}”.</p>}
         {groups.map(([cat, list]) => (
           <section key={cat} className="palette-group">
-            <h3>{cat}</h3>
+            <h3 title={categories.find((c) => c.name === cat)?.description}>{cat}</h3>
             {list.map((s) => (
               <div
                 key={s.type}
@@ -51,7 +51,7 @@ export function Palette({ specs, onDrop, onAdd }: Props) {
                 tabIndex={0}
                 data-type={s.type}
                 title={`${s.description}\n\nDrag onto the canvas, or press Enter to add.`}
-                style={{ ['--cat' as string]: categoryColor(s.category) }}
+                style={{ ['--cat' as string]: color(s.category) }}
                 onKeyDown={(e) => {
                   if (e.key === 'Enter' || e.key === ' ') {
                     e.preventDefault();
@@ -106,7 +106,7 @@ export function Palette({ specs, onDrop, onAdd }: Props) {
         ))}
       </div>
       {ghost && (
-        <div className="drag-ghost" style={{ left: ghost.x + 8, top: ghost.y + 8, ['--cat' as string]: categoryColor(ghost.spec.category) }}>
+        <div className="drag-ghost" style={{ left: ghost.x + 8, top: ghost.y + 8, ['--cat' as string]: color(ghost.spec.category) }}>
           {ghost.spec.title}
         </div>
       )}
