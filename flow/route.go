@@ -3,7 +3,6 @@ package flow
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // TriggerConfig is the config of the trigger.http node. It lives here, not
@@ -35,16 +34,4 @@ func Route(d *Document) (method, path string, err error) {
 		return "", "", fmt.Errorf("trigger %s: %w", t.ID, err)
 	}
 	return c.Method, c.Path, nil
-}
-
-// RouteKey is a method and path with parameter names erased, so that two
-// flows serving GET /a/:x and GET /a/:y are seen to collide.
-func RouteKey(method, path string) string {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	for i, s := range segs {
-		if strings.HasPrefix(s, ":") {
-			segs[i] = ":"
-		}
-	}
-	return method + " /" + strings.Join(segs, "/")
 }
