@@ -212,9 +212,6 @@ func (s *Server) Start(ctx context.Context) error {
 // APIAddr is the API's listen address, once started.
 func (s *Server) APIAddr() string { return s.apiAddr }
 
-// Handler is the API and designer handler, for tests that do not listen.
-func (s *Server) Handler() http.Handler { return s.api }
-
 // GatewayURL is the base URL of published endpoints.
 func (s *Server) GatewayURL() string { return s.gatewayURL }
 
