@@ -75,6 +75,7 @@ type Manager struct {
 
 	stopWatch context.CancelFunc
 	watchDone chan struct{}
+	drains    sync.WaitGroup // replaced deployments draining
 }
 
 // NewManager returns a manager; it runs nothing until Start or Deploy.
@@ -196,20 +197,36 @@ func (m *Manager) start(ctx context.Context, t Target, d *store.Deployment, file
 	return nil
 }
 
-// Stop undeploys d: its route goes first, then its instances drain, then
-// the store records it stopped.
+// Stop undeploys d: its route goes first, then the store records it
+// stopped, then its instances drain. Recorded before the drain, so that
+// nothing waits on it: a flow whose last deployment is draining can be
+// deleted at once.
 func (m *Manager) Stop(ctx context.Context, d *store.Deployment) error {
+	if err := m.retire(ctx, d); err != nil {
+		return err
+	}
+	return m.drain(ctx, d)
+}
+
+// retire takes d out of traffic and records it stopped.
+func (m *Manager) retire(ctx context.Context, d *store.Deployment) error {
 	m.mu.Lock()
 	delete(m.active, d.ID)
 	m.mu.Unlock()
 	m.syncRoutes()
+	if err := m.store.UpdateDeploymentStatus(context.WithoutCancel(ctx), d.ID, StateStopped, "undeployed"); err != nil {
+		return fmt.Errorf("undeploy %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// drain stops d's instances, letting them finish what they serve, and
+// removes its bundle.
+func (m *Manager) drain(ctx context.Context, d *store.Deployment) error {
 	if t, ok := m.targets[d.Target]; ok {
 		if err := t.Stop(ctx, d.ID); err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("undeploy %s: %w", d.ID, err)
 		}
-	}
-	if err := m.store.UpdateDeploymentStatus(context.WithoutCancel(ctx), d.ID, StateStopped, "undeployed"); err != nil {
-		return fmt.Errorf("undeploy %s: %w", d.ID, err)
 	}
 	_ = os.RemoveAll(filepath.Join(m.bundleDir, d.ID))
 	return nil

@@ -20,13 +20,15 @@ func (m *Manager) Start(ctx context.Context) error {
 	return m.restore(ctx)
 }
 
-// Close stops watching. The targets keep running what they run: closing
-// them is their owner's decision.
+// Close stops watching and waits for replaced deployments to finish
+// draining. The targets keep running what they run: closing them is their
+// owner's decision.
 func (m *Manager) Close() {
 	if m.stopWatch != nil {
 		m.stopWatch()
 		<-m.watchDone
 	}
+	m.drains.Wait()
 }
 
 // restore starts the deployments that were active when the control plane
@@ -142,9 +144,17 @@ func (m *Manager) reconcile(ctx context.Context) {
 	for _, d := range deps {
 		if n, ok := newestRunning[d.FlowID]; ok && d.CreatedAt.Before(n) {
 			m.log.Info("draining replaced deployment", "flow", d.FlowName, "deployment", d.ID, "version", d.VersionNumber)
-			if err := m.Stop(ctx, d); err != nil {
-				m.log.Error("drain replaced deployment", "deployment", d.ID, "error", err.Error())
+			if err := m.retire(ctx, d); err != nil {
+				m.log.Error("retire replaced deployment", "deployment", d.ID, "error", err.Error())
+				continue
 			}
+			// In the background: a drain takes as long as the slowest
+			// request in flight, and the next change must not wait for it.
+			m.drains.Go(func() {
+				if err := m.drain(ctx, d); err != nil {
+					m.log.Error("drain replaced deployment", "deployment", d.ID, "error", err.Error())
+				}
+			})
 		}
 	}
 	m.syncRoutes()
