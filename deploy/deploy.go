@@ -56,7 +56,7 @@ type Spec struct {
 	Deadline    time.Duration // request deadline; zero means DefaultDeadline
 
 	// EgressAllow is the allow-list of http.request's egress policy
-	// (runtime/egress.Parse entries); empty allows nothing internal.
+	// (engine/egress.Parse entries); empty allows nothing internal.
 	// Targets hand it to instances as FLOWLINE_EGRESS_ALLOW.
 	EgressAllow []string
 }

@@ -52,7 +52,7 @@ type deployRequest struct {
 }
 
 // egressSpec is the "egress" field of a deployment and of a test run:
-// http.request's allow-list (runtime/egress.Parse), a list of CIDRs, IP
+// http.request's allow-list (engine/egress.Parse), a list of CIDRs, IP
 // addresses and host names, each with an optional :port. Empty allows
 // nothing internal: loopback, private, link-local and metadata addresses
 // stay refused.

@@ -25,7 +25,7 @@ type Deployment struct {
 	Datasources   map[string]string `json:"datasources"` // name -> URL; sealed at rest
 	Scaling       Scaling           `json:"scaling"`
 	Deadline      time.Duration     `json:"deadline"`     // request deadline; 0 = default
-	EgressAllow   []string          `json:"egress_allow"` // http.request's egress allow-list (runtime/egress entries); never nil when read
+	EgressAllow   []string          `json:"egress_allow"` // http.request's egress allow-list (engine/egress entries); never nil when read
 	Status        string            `json:"status"`       // a deploy.State*, stored as given; "stopped" is not active
 	Message       string            `json:"message"`      // last status detail, e.g. a start error
 	CreatedAt     time.Time         `json:"created_at"`

@@ -14,7 +14,6 @@ import { UsersPage } from './pages/UsersPage';
 import { AuditPage } from './pages/AuditPage';
 import { Modal, Toasts, toast } from './ui';
 
-export { useCatalog } from './catalog';
 
 export function App() {
   const route = useRoute();

@@ -2,11 +2,11 @@
 // published endpoint: the egress allow-list of http.request nodes, the
 // names of variables and secrets, CORS origins, and the curl examples the
 // Publish and Access tabs show. The checks mirror the server's
-// (runtime/egress, server/deployments.go, server/access.go), so that a
+// (engine/egress, server/deployments.go, server/access.go), so that a
 // mistake shows beside the field before anything is sent; the server
 // checks again and has the last word.
 
-/** The server's bound on an allow-list (runtime/egress.MaxEntries). */
+/** The server's bound on an allow-list (engine/egress.MaxEntries). */
 export const MAX_ALLOW_ENTRIES = 256;
 
 const IPV4_OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';

@@ -6,7 +6,7 @@ import { NAME_RE, cleanDoc, download, emptyFlow, exportText } from '../flow';
 import { isError } from '../problems';
 import { flowHref, navigate } from '../router';
 import { Modal, toast, timeAgo } from '../ui';
-import { useCatalog } from '../App';
+import { useCatalog } from '../catalog';
 import { editBlockReason, useUser } from '../auth';
 import { AppHeader, RoleNote, why } from '../shell';
 
