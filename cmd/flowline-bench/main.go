@@ -26,8 +26,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow/nodes"
+	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/server"
 	"github.com/flowline/flowline/server/gateway"
 )

@@ -21,9 +21,9 @@ import (
 
 	"github.com/flowline/flowline/codegen/build"
 	"github.com/flowline/flowline/codegen/golang"
-	"github.com/flowline/flowline/internal/conformance"
 	"github.com/flowline/flowline/flow"
 	"github.com/flowline/flowline/flow/nodes"
+	"github.com/flowline/flowline/internal/conformance"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
