@@ -48,6 +48,17 @@ test('export then import gives an equal flow', async ({ page, api, guard }, test
 
   // Delete it, then import the file.
   await row.getByRole('button', { name: 'Delete' }).click();
+  // Behind a dialog the page is inert (out of the accessibility tree, no
+  // click reaches it), and Tab cycles inside the dialog.
+  await expect(page.locator('#root')).toHaveJSProperty('inert', true);
+  for (let i = 0; i < 8; i++) {
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => !!document.activeElement?.closest('[role=dialog]'))).toBe(true);
+  }
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page.locator('#root')).toHaveJSProperty('inert', false);
+  await row.getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
   await expect(row).toHaveCount(0);
   await page.getByTestId('import-file').setInputFiles(file);

@@ -1,6 +1,16 @@
 // Small shared pieces: modal dialogs, key/value pair editors, spinners,
 // toasts, clipboard.
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { createPortal } from 'react-dom';
+
+// Open modals. While there is one, the app behind it is inert: it takes no
+// clicks or focus and leaves the accessibility tree, so a screen reader
+// sees only the dialog.
+let openModals = 0;
+function setBackgroundInert(inert: boolean) {
+  const app = document.getElementById('root');
+  if (app) app.inert = inert;
+}
 
 export function Modal(props: { title: string; onClose?: () => void; children: ReactNode; footer?: ReactNode; wide?: boolean; testId?: string }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -12,10 +22,16 @@ export function Modal(props: { title: string; onClose?: () => void; children: Re
       root?.querySelector<HTMLElement>('.modal-body input, .modal-body select, .modal-body textarea') ??
       root?.querySelector<HTMLElement>('.modal-foot button.primary') ??
       root;
+    openModals++;
+    setBackgroundInert(true);
     first?.focus();
-    return () => prev?.focus?.();
+    return () => {
+      if (--openModals === 0) setBackgroundInert(false);
+      prev?.focus?.();
+    };
   }, []);
-  return (
+  // In a portal, outside the app's root, so that the root can be inert.
+  return createPortal(
     <div
       className="modal-backdrop"
       onMouseDown={(e) => {
@@ -34,7 +50,7 @@ export function Modal(props: { title: string; onClose?: () => void; children: Re
           if (e.key === 'Escape' && props.onClose) {
             e.stopPropagation();
             props.onClose();
-          }
+          } else if (e.key === 'Tab') trapTab(e, ref.current);
         }}
       >
         <div className="modal-head">
@@ -48,8 +64,28 @@ export function Modal(props: { title: string; onClose?: () => void; children: Re
         <div className="modal-body">{props.children}</div>
         {props.footer && <div className="modal-foot">{props.footer}</div>}
       </div>
-    </div>
+    </div>,
+    document.body,
   );
+}
+
+/** Keeps Tab and Shift+Tab cycling inside the dialog. */
+function trapTab(e: KeyboardEvent, root: HTMLElement | null) {
+  if (!root) return;
+  const focusable = [...root.querySelectorAll<HTMLElement>('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])')].filter(
+    (el) => !el.hasAttribute('disabled') && el.offsetParent !== null,
+  );
+  if (focusable.length === 0) return;
+  const first = focusable[0];
+  const last = focusable[focusable.length - 1];
+  const at = document.activeElement;
+  if (e.shiftKey && (at === first || at === root)) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && at === last) {
+    e.preventDefault();
+    first.focus();
+  }
 }
 
 export type Pair = { key: string; value: string };
