@@ -133,7 +133,7 @@ func gatewayRun(t *testing.T, ts *testServer, name string, c conformance.Case, t
 		// Log lines reach the server asynchronously: poll briefly.
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			logs := deploymentLogs(t, ts, d.ID, got.Headers.Get("X-Trace-Id"))
+			logs := deploymentLogs(t, ts, d.ID, strings.ToUpper(got.Headers.Get("X-Trace-Id"))) // as a user may paste it
 			diffs = conformance.Check(ex.Expect, got, logs)
 			if len(diffs) == 0 || len(ex.Expect.Logs) == 0 || time.Now().After(deadline) {
 				break

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -298,7 +299,8 @@ func (a deploymentsAPI) logs(c *gin.Context) {
 		fail(c, errStatus(http.StatusNotFound, "deployment target "+d.Target+" is not configured"))
 		return
 	}
-	f := deploy.LogFilter{TraceID: c.Query("trace_id"), Level: c.Query("level")}
+	// Trace ids are lower-case hex; one pasted in upper case means the same.
+	f := deploy.LogFilter{TraceID: strings.ToLower(c.Query("trace_id")), Level: c.Query("level")}
 	if since := c.Query("since"); since != "" {
 		ts, err := time.Parse(time.RFC3339Nano, since)
 		if err != nil {
