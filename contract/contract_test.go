@@ -84,4 +84,21 @@ func TestRouteMatch(t *testing.T) {
 	if Shape("/a/:x/b") != Shape("/a/:y/b/") || Shape("/a/:x") == Shape("/a/x") {
 		t.Error("Shape")
 	}
+	// Routes of one method collide when their shapes are equal: the deploy
+	// manager refuses the second.
+	for _, tt := range []struct {
+		a, b string
+		same bool
+	}{
+		{"/a/:x", "/a/:y", true},
+		{"/a/:x", "/a/:x/", true},
+		{"/a/b/", "/a/b", true},
+		{"/a/:x", "/a/b", false},
+		{"/a/:x", "/a", false},
+		{"/a/:x", "/a/:x/c", false},
+	} {
+		if (Shape(tt.a) == Shape(tt.b)) != tt.same {
+			t.Errorf("Shape(%s) == Shape(%s) is %v", tt.a, tt.b, !tt.same)
+		}
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/flowline/flowline/codegen/golang"
 	"github.com/flowline/flowline/contract"
+	"github.com/flowline/flowline/server/gateway"
 	"github.com/flowline/flowline/store"
 )
 
@@ -26,20 +27,6 @@ type Store interface {
 	GetVersion(ctx context.Context, flowName string, number int) (*store.Version, error)
 }
 
-// Route is what the gateway serves for one deployed flow: its trigger's
-// method and path, by the ready instances of its deployments.
-type Route struct {
-	DeploymentID string // the flow's newest deployment
-	FlowID       string
-	Flow         string
-	Method       string
-	Path         string
-	Deadline     time.Duration
-	// Backends returns the ready instances of the newest deployment that
-	// has any, so that a new version takes traffic only once it can serve.
-	Backends func() []string
-}
-
 // ManagerConfig configures a Manager.
 type ManagerConfig struct {
 	Store   Store
@@ -47,9 +34,10 @@ type ManagerConfig struct {
 	// BundleDir is where bundles are written, one directory per
 	// deployment id, for the targets to run.
 	BundleDir string
-	// SetRoutes hands the gateway a new route table; on an error the old
-	// one keeps serving.
-	SetRoutes func([]Route) error
+	// SetRoutes hands the gateway a new route table (one route per
+	// deployed flow, served by its newest deployment that has ready
+	// instances); on an error the old one keeps serving.
+	SetRoutes func([]gateway.Route) error
 	Logger    *slog.Logger
 	// Interval is how often statuses are polled besides the targets'
 	// change notifications (1s).
@@ -64,7 +52,7 @@ type Manager struct {
 	store     Store
 	targets   map[string]Target
 	bundleDir string
-	setRoutes func([]Route) error
+	setRoutes func([]gateway.Route) error
 	log       *slog.Logger
 	interval  time.Duration
 
@@ -87,7 +75,7 @@ func NewManager(cfg ManagerConfig) *Manager {
 		cfg.Interval = time.Second
 	}
 	if cfg.SetRoutes == nil {
-		cfg.SetRoutes = func([]Route) error { return nil }
+		cfg.SetRoutes = func([]gateway.Route) error { return nil }
 	}
 	return &Manager{
 		store: cfg.Store, targets: cfg.Targets, bundleDir: cfg.BundleDir, setRoutes: cfg.SetRoutes,

@@ -19,6 +19,7 @@ import (
 	"github.com/flowline/flowline/contract"
 	"github.com/flowline/flowline/deploy"
 	"github.com/flowline/flowline/deploy/local"
+	"github.com/flowline/flowline/server/gateway"
 	"github.com/flowline/flowline/store"
 	"github.com/flowline/flowline/store/storetest"
 )
@@ -64,10 +65,10 @@ func instance() int {
 // routeTable keeps what the manager last handed the gateway.
 type routeTable struct {
 	mu     sync.Mutex
-	routes []deploy.Route
+	routes []gateway.Route
 }
 
-func (rt *routeTable) set(routes []deploy.Route) error {
+func (rt *routeTable) set(routes []gateway.Route) error {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	rt.routes = routes

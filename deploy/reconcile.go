@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/flowline/flowline/server/gateway"
 	"github.com/flowline/flowline/store"
 )
 
@@ -171,7 +172,7 @@ func (m *Manager) syncRoutes() {
 		byFlow[d.FlowID] = append(byFlow[d.FlowID], d)
 	}
 	m.mu.Unlock()
-	routes := make([]Route, 0, len(byFlow))
+	routes := make([]gateway.Route, 0, len(byFlow))
 	for _, deps := range byFlow {
 		sort.Slice(deps, func(i, j int) bool { return deps[i].CreatedAt.After(deps[j].CreatedAt) })
 		type backend struct {
@@ -185,7 +186,7 @@ func (m *Manager) syncRoutes() {
 			}
 		}
 		newest := deps[0]
-		routes = append(routes, Route{
+		routes = append(routes, gateway.Route{
 			DeploymentID: newest.ID, FlowID: newest.FlowID, Flow: newest.FlowName, Method: newest.Method, Path: newest.Path,
 			Deadline: newest.Deadline,
 			Backends: func() []string {

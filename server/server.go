@@ -105,7 +105,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Store:     st,
 		Targets:   map[string]deploy.Target{"local": s.local},
 		BundleDir: filepath.Join(cfg.DataDir, "bundles"),
-		SetRoutes: s.setRoutes,
+		SetRoutes: s.gateway.SetRoutes,
 		Logger:    log.With("component", "deploy"),
 	})
 	au := &auth{store: st, token: cfg.APIToken, secure: cfg.SecureCookies, log: log, logins: map[string]*rate.Limiter{}}
@@ -119,16 +119,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	gobuild := build.New(build.Config{Go: cfg.GoCommand, Dir: filepath.Join(cfg.DataDir, "gobuild")})
 	s.api = s.routes(au, gobuild, newProcessRunner(cfg.HostCommand, cfg.HostEnv, 4))
 	return s, nil
-}
-
-// setRoutes hands the manager's routes to the gateway.
-func (s *Server) setRoutes(routes []deploy.Route) error {
-	table := make([]gateway.Route, len(routes))
-	for i, r := range routes {
-		table[i] = gateway.Route{DeploymentID: r.DeploymentID, FlowID: r.FlowID, Flow: r.Flow,
-			Method: r.Method, Path: r.Path, Deadline: r.Deadline, Backends: r.Backends}
-	}
-	return s.gateway.SetRoutes(table)
 }
 
 // firstAdmin makes the first admin when there is no user yet: the one the

@@ -495,31 +495,6 @@ func TestSwapUnderLoad(t *testing.T) {
 	}
 }
 
-func TestConflicts(t *testing.T) {
-	routes := []Route{
-		{DeploymentID: "d1", Method: "GET", Path: "/a/:x"},
-		{DeploymentID: "d2", Method: "POST", Path: "/a/b/"},
-	}
-	tests := []struct {
-		method, path string
-		want         string
-	}{
-		{"GET", "/a/:y", "d1"},
-		{"get", "/a/:x/", "d1"},
-		{"POST", "/a/:x", ""},
-		{"GET", "/a/b", ""},
-		{"POST", "/a/b", "d2"},
-		{"GET", "/a", ""},
-		{"GET", "/a/:x/c", ""},
-	}
-	for _, tt := range tests {
-		r, ok := Conflicts(routes, tt.method, tt.path)
-		if got := map[bool]string{true: r.DeploymentID}[ok]; got != tt.want {
-			t.Errorf("Conflicts(%s %s) = %q, want %q", tt.method, tt.path, got, tt.want)
-		}
-	}
-}
-
 func TestMetrics(t *testing.T) {
 	a := newBackend(t, "a")
 	reg := prometheus.NewRegistry()

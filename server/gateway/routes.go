@@ -48,24 +48,10 @@ type endpoint struct {
 }
 
 // ValidateRoute reports whether a route with this method and path can be
-// served. The server checks a deployment's route with it (and Conflicts)
-// before deploying, so that SetRoutes does not refuse the table later.
+// served.
 func ValidateRoute(method, path string) error {
 	_, err := contract.ParseRoute(method, path)
 	return err
-}
-
-// Conflicts returns a route of routes that has the given method and the
-// same path shape (parameter names ignored), which a new route with that
-// method and path would collide with.
-func Conflicts(routes []Route, method, path string) (Route, bool) {
-	method, sh := strings.ToUpper(method), contract.Shape(path)
-	for _, r := range routes {
-		if strings.ToUpper(r.Method) == method && contract.Shape(r.Path) == sh {
-			return r, true
-		}
-	}
-	return Route{}, false
 }
 
 // newTable builds and checks a route table.
