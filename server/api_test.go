@@ -120,6 +120,18 @@ func TestFlowsAPI(t *testing.T) {
 			if len(revs) != 4 {
 				t.Errorf("%d revisions after 4 saves", len(revs))
 			}
+			var rev struct {
+				Revision int `json:"revision"`
+				Document struct {
+					Name string `json:"name"`
+				} `json:"document"`
+			}
+			ts.must(200, "GET", "/api/v1/flows/welcome/revisions/2", nil, &rev)
+			if rev.Revision != 2 || rev.Document.Name != "greet" {
+				t.Errorf("revision 2 = %d %q, want 2 greet", rev.Revision, rev.Document.Name)
+			}
+			ts.must(404, "GET", "/api/v1/flows/welcome/revisions/99", nil, nil)
+			ts.must(400, "GET", "/api/v1/flows/welcome/revisions/x", nil, nil)
 
 			ts.must(204, "DELETE", "/api/v1/flows/other", nil, nil)
 			ts.must(404, "DELETE", "/api/v1/flows/other", nil, nil)

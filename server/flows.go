@@ -28,6 +28,7 @@ type flowStore interface {
 	SaveFlow(ctx context.Context, name string, ifRevision int, newName string, doc []byte) (*store.Flow, error)
 	DeleteFlow(ctx context.Context, name string) error
 	ListRevisions(ctx context.Context, name string) ([]store.Revision, error)
+	GetRevision(ctx context.Context, name string, rev int) (*store.Revision, error)
 	ListVersions(ctx context.Context, flowName string) ([]store.Version, error)
 	ListDeployments(ctx context.Context, f store.DeploymentFilter) ([]store.Deployment, error)
 }
@@ -243,6 +244,22 @@ func (a flowsAPI) revisions(c *gin.Context) {
 		out[i] = revisionView{Revision: r.Revision, CreatedAt: r.CreatedAt}
 	}
 	c.PureJSON(http.StatusOK, out)
+}
+
+// revision answers one saved state of a flow, the base a designer merges
+// against when its save meets someone else's.
+func (a flowsAPI) revision(c *gin.Context) {
+	n, err := strconv.Atoi(c.Param("revision"))
+	if err != nil || n < 1 {
+		fail(c, errStatus(http.StatusBadRequest, "revision must be a positive number"))
+		return
+	}
+	r, err := a.store.GetRevision(c, c.Param("name"), n)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.PureJSON(http.StatusOK, gin.H{"revision": r.Revision, "document": json.RawMessage(r.Document), "created_at": r.CreatedAt})
 }
 
 // problems answers a validation: every problem, never nil.

@@ -269,6 +269,7 @@ func (s *Server) routes(au *auth, gobuild *build.Builder, testRuns testRunner) h
 	editor.PUT("/flows/:name", f.save)
 	editor.DELETE("/flows/:name", f.delete)
 	viewer.GET("/flows/:name/revisions", f.revisions)
+	viewer.GET("/flows/:name/revisions/:revision", f.revision)
 	viewer.POST("/flows/:name/validate", f.validate)
 	tr := testRunAPI{store: s.store, registry: s.registry, runner: testRuns}
 	editor.POST("/flows/:name/test", tr.test)
