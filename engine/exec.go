@@ -57,6 +57,8 @@ type Span struct {
 	Duration time.Duration  `json:"-"`
 	// DurationMS is Duration for JSON readers.
 	DurationMS float64 `json:"duration_ms"`
+	// Pinned says the node did not run: its output is the pinned one.
+	Pinned bool `json:"pinned,omitempty"`
 
 	bits uint64 // the span id, formatted into SpanID when it is needed
 }
@@ -171,6 +173,9 @@ func (x *Exec) Flow() *Flow { return x.flow }
 // Begin starts node id's span.
 func (x *Exec) Begin(id string) {
 	sp := Span{ID: id, bits: spanBits(), Start: time.Now()}
+	if x.flow.opts.Pins != nil {
+		_, sp.Pinned = x.flow.opts.Pins[id]
+	}
 	if info, ok := x.flow.nodes[id]; ok {
 		sp.Type = info.Type
 		if x.detail && len(info.Inputs) > 0 {
@@ -232,6 +237,11 @@ func (x *Exec) NodeID() string {
 	return x.spans[x.cur].ID
 }
 
+// Pinned reports whether the running node is pinned (Options.Pins): it
+// does not run. Its expressions give nil, its calls are not made, it logs
+// nothing, and End gives its pinned output and port whatever it is given.
+func (x *Exec) Pinned() bool { return x.cur >= 0 && x.spans[x.cur].Pinned }
+
 // End finishes the running node with its output and the port it leaves by.
 // The output is normalized (see Normalize): the JS host's outputs come
 // back from JavaScript that way, so both targets keep the same value.
@@ -240,6 +250,10 @@ func (x *Exec) End(out any, port string) string {
 		return port
 	}
 	sp := &x.spans[x.cur]
+	if sp.Pinned {
+		pin := x.flow.opts.Pins[sp.ID]
+		out, port = pin.Output, pin.Port
+	}
 	out = Normalize(out)
 	x.nodes[sp.ID] = out
 	sp.Port = port
@@ -312,6 +326,9 @@ func (x *Exec) Eval(p *vm.Program) (any, error) {
 	if p == nil {
 		return nil, errors.New("program is nil")
 	}
+	if x.Pinned() {
+		return nil, nil
+	}
 	x.meter.Reset(x.ctx, x.flow.opts.ExprMemory, x.flow.opts.ExprSteps)
 	v, err := x.meter.Eval(&x.machine, p, x.env)
 	if err != nil {
@@ -322,6 +339,9 @@ func (x *Exec) Eval(p *vm.Program) (any, error) {
 
 // Cond runs an expression that must give a bool.
 func (x *Exec) Cond(p *vm.Program) (bool, error) {
+	if x.Pinned() {
+		return false, nil
+	}
 	v, err := x.Eval(p)
 	if err != nil {
 		return false, err
@@ -339,6 +359,9 @@ func (x *Exec) Log(level, msg string) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
+	}
+	if x.Pinned() {
+		return
 	}
 	id := ""
 	if x.cur >= 0 {

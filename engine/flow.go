@@ -116,6 +116,16 @@ type Options struct {
 	// answers) and in everything a detailed Serve (a test run) returns.
 	// Values shorter than redact.MinLen are left alone.
 	Secrets []string
+	// Pins are node outputs a test run uses instead of running those
+	// nodes (sample data pinned in the designer); nil in every flow that
+	// serves. See Exec.Pinned.
+	Pins map[string]Pin
+}
+
+// Pin is the output and port a pinned node gives without running.
+type Pin struct {
+	Output any    `json:"output"`
+	Port   string `json:"port"`
 }
 
 // Redactor hides o's secrets, its datasource URLs and their passwords.

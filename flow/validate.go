@@ -19,6 +19,15 @@ type Problem struct {
 	// SeverityWarning: a setting that has no effect, never a reason to
 	// refuse a save or a publish.
 	Severity Severity `json:"severity"`
+	// At locates the problem in the field's expression, when it is about a
+	// part of it.
+	At *Range `json:"at,omitempty"`
+}
+
+// Range is a part of an expression's source, in characters from 0.
+type Range struct {
+	From int `json:"from"`
+	To   int `json:"to"`
 }
 
 // Severity says whether a problem stops a publish.
@@ -82,6 +91,7 @@ func (e *ValidationError) Error() string {
 type Checker struct {
 	node     *Node
 	problems *[]Problem
+	uses     *[]exprUse // expressions that compiled, for the type check
 }
 
 // Errorf reports a problem with field of the checked node.
@@ -116,9 +126,25 @@ func (c *Checker) Expr(field, src string) {
 		c.Errorf(field, "expression is empty")
 		return
 	}
-	if _, err := CompileExpr(src, false); err != nil {
-		c.Errorf(field, "expression does not compile: %v", err)
+	c.compile(field, src, false)
+}
+
+// compile reports why src does not compile, in words and located, or notes
+// it for the type check.
+func (c *Checker) compile(field, src string, asBool bool) {
+	_, err := CompileExpr(src, asBool)
+	if err == nil {
+		if c.uses != nil {
+			*c.uses = append(*c.uses, exprUse{node: c.node.ID, field: field, src: src, asBool: asBool})
+		}
+		return
 	}
+	p := exprProblem(src, err)
+	p.Node, p.Field = c.node.ID, field
+	if asBool && strings.Contains(err.Error(), "expected bool") {
+		p.Message = "the condition must give a bool: " + p.Message
+	}
+	*c.problems = append(*c.problems, p)
 }
 
 // BoolExpr is Expr for an expression that must give a bool.
@@ -127,9 +153,7 @@ func (c *Checker) BoolExpr(field, src string) {
 		c.Errorf(field, "condition is empty")
 		return
 	}
-	if _, err := CompileExpr(src, true); err != nil {
-		c.Errorf(field, "condition must give a bool: %v", err)
-	}
+	c.compile(field, src, true)
 }
 
 // FieldError is a config decoding error located at a field.
@@ -220,6 +244,12 @@ func pathAt(raw []byte, off int64) string {
 // stable order: document, then nodes in order, then edges and graph shape.
 // Warnings are among them; Errors keeps those that stop a publish.
 func Validate(d *Document, r *Registry) []Problem {
+	return validate(d, r, nil)
+}
+
+// validate is Validate, noting in uses (when not nil) the expressions that
+// compiled.
+func validate(d *Document, r *Registry, uses *[]exprUse) []Problem {
 	var probs []Problem
 	probs = append(probs, d.checkStorable()...)
 
@@ -242,7 +272,7 @@ func Validate(d *Document, r *Registry) []Problem {
 			probs = append(probs, Problem{Node: n.ID, Field: "type", Message: fmt.Sprintf("unknown node type %q", n.Type)})
 			continue
 		}
-		t.Check(&Checker{node: n, problems: &probs}, n)
+		t.Check(&Checker{node: n, problems: &probs, uses: uses}, n)
 	}
 	switch {
 	case len(triggers) == 0:

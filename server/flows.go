@@ -262,6 +262,38 @@ func (a flowsAPI) revision(c *gin.Context) {
 	c.PureJSON(http.StatusOK, gin.H{"revision": r.Revision, "document": json.RawMessage(r.Document), "created_at": r.CreatedAt})
 }
 
+// analyzeRequest is a document to analyze, with the node outputs of its
+// last test run (by node id) to type what the flow itself does not say.
+type analyzeRequest struct {
+	Flow    json.RawMessage `json:"flow"`
+	Samples map[string]any  `json:"samples"`
+}
+
+// analyze answers a document's problems, type problems included, and the
+// type of each node's output: what the designer checks and completes
+// expressions with as the user works.
+func (a flowsAPI) analyze(c *gin.Context) {
+	var req analyzeRequest
+	if err := decodeJSON(c, 2*maxDocument, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	d, err := flow.Parse(req.Flow)
+	if err != nil {
+		if de, ok := err.(*flow.DocumentError); ok {
+			c.PureJSON(http.StatusOK, flow.Analysis{Problems: de.Problems, Types: map[string]*flow.Type{}})
+			return
+		}
+		fail(c, err)
+		return
+	}
+	an := flow.Analyze(d, a.registry, req.Samples)
+	if an.Problems == nil {
+		an.Problems = []flow.Problem{}
+	}
+	c.PureJSON(http.StatusOK, an)
+}
+
 // problems answers a validation: every problem, never nil.
 func problems(p []flow.Problem) gin.H {
 	if p == nil {

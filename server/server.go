@@ -262,6 +262,8 @@ func (s *Server) routes(au *auth, gobuild *build.Builder, testRuns testRunner) h
 	viewer.GET("/info", in.info)
 	viewer.GET("/node-types", s.nodeTypes)
 	viewer.POST("/validate", f.validateDocument)
+	viewer.POST("/analyze", f.analyze)
+	editor.POST("/expressions/preview", previewExpression)
 
 	viewer.GET("/flows", f.list)
 	editor.POST("/flows", f.create)

@@ -47,6 +47,9 @@ type testRequest struct {
 	// deployment's: by default a test run reaches nothing internal, the
 	// server's API included.
 	Egress egressSpec `json:"egress"`
+	// Pins are node outputs (by node id) the run uses instead of running
+	// those nodes: sample data pinned in the designer.
+	Pins map[string]engine.Pin `json:"pins"`
 }
 
 // sampleRequest is the request a test run sends, in the shape of a
@@ -122,7 +125,11 @@ func (a testRunAPI) test(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	job := &jshost.TestRunJob{Files: files, Env: env, Secrets: secrets, Datasources: req.Datasources, EgressAllow: req.Egress.Allow}
+	if err := checkPins(d, a.registry, req.Pins); err != nil {
+		fail(c, err)
+		return
+	}
+	job := &jshost.TestRunJob{Files: files, Env: env, Secrets: secrets, Datasources: req.Datasources, EgressAllow: req.Egress.Allow, Pins: req.Pins}
 	if req.Deadline != "" {
 		if job.Deadline, err = time.ParseDuration(req.Deadline); err != nil || job.Deadline <= 0 {
 			fail(c, errStatus(http.StatusBadRequest, fmt.Sprintf("deadline %q is not a positive duration such as 5s", req.Deadline)))
@@ -167,6 +174,24 @@ func (a testRunAPI) test(c *gin.Context) {
 		return
 	}
 	c.PureJSON(http.StatusOK, out)
+}
+
+// checkPins refuses pins of nodes the flow does not have, of the trigger
+// (the request is the sample) and of responses (they give no output), and
+// pins leaving by a port the node does not have.
+func checkPins(d *flow.Document, r *flow.Registry, pins map[string]engine.Pin) error {
+	for id, p := range pins {
+		n := d.Node(id)
+		switch {
+		case n == nil:
+			return errStatus(http.StatusBadRequest, fmt.Sprintf("pin of node %q: the flow has no such node", id))
+		case n.Type == flow.TriggerType || n.Type == flow.ResponseType:
+			return errStatus(http.StatusBadRequest, fmt.Sprintf("pin of node %q: a %s cannot be pinned", id, n.Type))
+		case !slices.Contains(r.Ports(n), p.Port):
+			return errStatus(http.StatusBadRequest, fmt.Sprintf("pin of node %q: it has no port %q; its ports are %s", id, p.Port, strings.Join(r.Ports(n), ", ")))
+		}
+	}
+	return nil
 }
 
 // build makes the run's request. Method and path default to the

@@ -268,6 +268,9 @@ func (v *jsVM) hostObject() *goja.Object {
 		if i < 0 || i >= len(v.p.prepared) {
 			return throw(fmt.Errorf("no prepared call %d in this bundle", i))
 		}
+		if v.x.Pinned() {
+			return rt.NewArray(nil, "") // End gives the pinned output
+		}
 		args := make([]any, len(c.Arguments)-1)
 		for j := range args {
 			args[j] = export(c.Arguments[j+1])

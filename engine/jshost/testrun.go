@@ -38,6 +38,8 @@ type TestRunJob struct {
 	// the result shows them redacted.
 	Secrets []string       `json:"secrets,omitempty"`
 	Request TestRunRequest `json:"request"`
+	// Pins are node outputs to use instead of running those nodes.
+	Pins map[string]engine.Pin `json:"pins,omitempty"`
 }
 
 // TestRunRequest is the HTTP request a test run serves.
@@ -69,7 +71,7 @@ func RunTestJob(job *TestRunJob, o engine.Options, b Bindings) *TestRunResult {
 	if err != nil {
 		return &TestRunResult{Error: err.Error()}
 	}
-	o.Env, o.Datasources, o.Egress, o.Deadline, o.Secrets = job.Env, job.Datasources, policy, job.Deadline, job.Secrets
+	o.Env, o.Datasources, o.Egress, o.Deadline, o.Secrets, o.Pins = job.Env, job.Datasources, policy, job.Deadline, job.Secrets, job.Pins
 	f, err := Load(job.Files, o, b)
 	if err != nil {
 		return &TestRunResult{Error: o.Redactor().String(fmt.Sprintf("load test bundle: %v", err))}

@@ -27,3 +27,32 @@ func TestRunJobRedactsSecrets(t *testing.T) {
 		t.Errorf("test job body %s, logs %+v", res.Body, res.Logs)
 	}
 }
+
+// TestRunJobPins: pinned nodes do not run (no call is made: UPSTREAM is not
+// even set) and give their pinned output, which later nodes read.
+func TestRunJobPins(t *testing.T) {
+	pins := map[string]engine.Pin{
+		"user":   {Output: map[string]any{"status": 200, "body": map[string]any{"name": "Ada"}}, Port: "out"},
+		"orders": {Output: map[string]any{"status": 200, "body": []any{map[string]any{"amount": 5, "user": "u1"}, map[string]any{"amount": 7, "user": "u1"}}}, Port: "out"},
+	}
+	res := jshost.RunTestJob(&jshost.TestRunJob{Files: goldenBundle(t, "fanout"), Pins: pins,
+		Request: jshost.TestRunRequest{Method: "GET", Target: "/profile/u1"}}, engine.Options{}, nodes.Bindings())
+	if res.Error != "" || res.Status != 200 {
+		t.Fatalf("pinned run: %+v (%s)", res, res.Body)
+	}
+	if want := `{"orderCount":2,"owner":"u1","spent":12,"user":{"name":"Ada"}}`; string(bytes.TrimSpace(res.Body)) != want {
+		t.Errorf("body %s, want %s", res.Body, want)
+	}
+	pinned := 0
+	for _, sp := range res.Spans {
+		if sp.Pinned {
+			pinned++
+			if sp.Port != "out" || sp.Error != "" {
+				t.Errorf("pinned span %+v", sp)
+			}
+		}
+	}
+	if pinned != 2 {
+		t.Errorf("%d pinned spans, want 2: %+v", pinned, res.Spans)
+	}
+}

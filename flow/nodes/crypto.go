@@ -269,3 +269,6 @@ func hashBytes(field string, v any) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// OutputType is the digest.
+func (Hash) OutputType(*flow.Typing, *flow.Node) *flow.Type { return flow.StringType }

@@ -142,3 +142,13 @@ func (HTTPRequest) EmitGo(w *golang.Writer, n *flow.Node) error {
 	w.Line("return out, %s, nil", golang.Quote(flow.PortOut))
 	return nil
 }
+
+// OutputType is {status, headers, body}; the body's shape is only known
+// from a test run.
+func (HTTPRequest) OutputType(*flow.Typing, *flow.Node) *flow.Type {
+	return flow.MapOf(map[string]*flow.Type{
+		"status":  flow.NumberType,
+		"headers": flow.OpenMapOf(nil),
+		"body":    flow.AnyType,
+	})
+}

@@ -67,3 +67,6 @@ func (If) EmitGo(w *golang.Writer, n *flow.Node) error {
 	w.Line("return false, %s, nil", golang.Quote("false"))
 	return nil
 }
+
+// OutputType is the condition's bool.
+func (If) OutputType(*flow.Typing, *flow.Node) *flow.Type { return flow.BoolType }

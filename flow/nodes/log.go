@@ -84,3 +84,6 @@ func (Log) EmitGo(w *golang.Writer, n *flow.Node) error {
 	w.Line("return msg, %s, nil", golang.Quote(flow.PortOut))
 	return nil
 }
+
+// OutputType is the message.
+func (Log) OutputType(*flow.Typing, *flow.Node) *flow.Type { return flow.StringType }

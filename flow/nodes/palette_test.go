@@ -151,7 +151,7 @@ func TestPaletteChecks(t *testing.T) {
 		{"http.request", `{"method": "GET", "url": "\"http://x\"", "timeout_ms": 0}`, "timeout_ms", "at least 1"},
 		{"http.request", `{"method": "GET", "url": "\"http://x\"", "timeout_ms": 1.5}`, "timeout_ms", "number"},
 		{"http.request", `{"method": "GET", "url": "\"http://x\"", "retries": 11}`, "retries", "between"},
-		{"http.request", `{"method": "GET", "url": "\"http://x\"", "body": "1 +"}`, "body", "compile"},
+		{"http.request", `{"method": "GET", "url": "\"http://x\"", "body": "1 +"}`, "body", "ends too early"},
 		{"http.request", `{"method": "GET", "url": "\"http://x\"", "headers": [{"name": "", "value": "1"}]}`, "headers[0].name", "header name"},
 		{"http.request", `{"method": "GET", "url": "\"http://x\"", "colour": 1}`, "colour", "unknown"},
 		{"code.js", `{}`, "source", "empty"},
@@ -159,12 +159,12 @@ func TestPaletteChecks(t *testing.T) {
 		{"code.js", `{"source": "return 1", "timeout_ms": 60001}`, "timeout_ms", "between"},
 		{"db.query", `{"datasource": "main", "sql": "select $1", "params": []}`, "params", "$1"},
 		{"db.query", `{"datasource": "main", "sql": "select 1", "params": ["1"]}`, "params", "only up to"},
-		{"db.query", `{"datasource": "main", "sql": "select $1", "params": ["1 +* 2"]}`, "params[0]", "compile"},
+		{"db.query", `{"datasource": "main", "sql": "select $1", "params": ["1 +* 2"]}`, "params[0]", "unexpected operator"},
 		{"db.query", `{"datasource": "main", "sql": "select 1", "max_rows": 0}`, "max_rows", "at least 1"},
 		{"db.query", `{"datasource": "main", "sql": "select 'x"}`, "sql", "never closed"},
 		{"validate", `{"schema": {"type": "banana"}}`, "schema", "valid"},
 		{"validate", `{"schema": null}`, "schema", "required"},
-		{"validate", `{"schema": {}, "value": "1 +"}`, "value", "compile"},
+		{"validate", `{"schema": {}, "value": "1 +"}`, "value", "ends too early"},
 	} {
 		d := exampleFlow(c.typ, json.RawMessage(c.config))
 		probs := flow.Validate(d, reg)

@@ -169,3 +169,6 @@ func validHeaderName(s string) bool {
 	}
 	return true
 }
+
+// OutputType is nil: a response ends the run.
+func (Response) OutputType(*flow.Typing, *flow.Node) *flow.Type { return flow.NilType }

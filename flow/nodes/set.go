@@ -94,3 +94,17 @@ func (Set) EmitGo(w *golang.Writer, n *flow.Node) error {
 	w.Line("return out, %s, nil", golang.Quote(flow.PortOut))
 	return nil
 }
+
+// OutputType is an object of exactly the fields, each typed by its
+// expression.
+func (Set) OutputType(t *flow.Typing, n *flow.Node) *flow.Type {
+	var cfg setConfig
+	if flow.DecodeConfig(n.Config, &cfg) != nil {
+		return flow.AnyType
+	}
+	fields := make(map[string]*flow.Type, len(cfg.Fields))
+	for _, f := range cfg.Fields {
+		fields[f.Name] = t.Expr(f.Value)
+	}
+	return flow.MapOf(fields)
+}

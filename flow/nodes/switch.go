@@ -104,3 +104,6 @@ func (Switch) EmitGo(w *golang.Writer, n *flow.Node) error {
 	w.Line("return %s, %[1]s, nil", golang.Quote(flow.PortDefault))
 	return nil
 }
+
+// OutputType is the chosen port's name.
+func (Switch) OutputType(*flow.Typing, *flow.Node) *flow.Type { return flow.StringType }

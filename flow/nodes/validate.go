@@ -131,3 +131,22 @@ func (Validate) EmitGo(w *golang.Writer, n *flow.Node) error {
 	w.Line("return v, %s, nil", golang.Quote(flow.PortOut))
 	return nil
 }
+
+// OutputType is the value as the schema describes it, or the errors on
+// invalid.
+func (Validate) OutputType(_ *flow.Typing, n *flow.Node) *flow.Type {
+	var cfg struct {
+		Schema map[string]any `json:"schema"`
+	}
+	if json.Unmarshal(n.Config, &cfg) != nil {
+		return flow.AnyType
+	}
+	t := flow.SchemaType(cfg.Schema)
+	errs := flow.MapOf(map[string]*flow.Type{"errors": flow.ListOf(flow.MapOf(map[string]*flow.Type{
+		"path": flow.StringType, "message": flow.StringType,
+	}))})
+	if t.Kind == flow.TypeMap {
+		return flow.Union(t, errs)
+	}
+	return flow.AnyType
+}

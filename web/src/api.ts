@@ -22,6 +22,8 @@ import type {
   TestRequest,
   TestResult,
   TestRunEnv,
+  Analysis,
+  ValueType,
   User,
   Version,
 } from './types';
@@ -109,7 +111,13 @@ export function toProblem(x: unknown): Problem {
     message: typeof o.message === 'string' ? o.message : JSON.stringify(x),
     // Anything but an explicit warning blocks, as every problem did before.
     severity: o.severity === 'warning' ? 'warning' : 'error',
+    ...(isRange(o.at) ? { at: o.at } : {}),
   };
+}
+
+function isRange(x: unknown): x is { from: number; to: number } {
+  const r = x as { from?: unknown; to?: unknown } | null;
+  return !!r && typeof r.from === 'number' && typeof r.to === 'number' && r.from <= r.to;
 }
 
 interface Options {
@@ -228,6 +236,14 @@ export const api = {
     const d = (await request<{ errors: unknown[] | null }>('POST', '/validate', doc)).data;
     return (d?.errors ?? []).map(toProblem);
   },
+  /** Problems (type problems included) and each node's output type; samples are the last test run's outputs by node. */
+  analyze: async (doc: FlowDoc, samples: Record<string, unknown>): Promise<Analysis> => {
+    const d = (await request<{ errors: unknown[] | null; types: Record<string, ValueType> | null }>('POST', '/analyze', { flow: doc, samples })).data;
+    return { problems: (d?.errors ?? []).map(toProblem), types: d?.types ?? {} };
+  },
+  /** The value an expression gives against a test run's data, or why it fails. */
+  preview: async (q: { expr: string; request?: unknown; nodes?: Record<string, unknown>; env?: Record<string, string>; trace_id?: string }) =>
+    (await request<{ value?: unknown; error?: string }>('POST', '/expressions/preview', q)).data,
   test: async (name: string, req: TestRequest, flow: FlowDoc, run: TestRunEnv) =>
     (await request<TestResult>('POST', `/flows/${enc(name)}/test`, { request: req, ...run, flow })).data,
   /**

@@ -40,6 +40,31 @@ export interface Problem {
   message: string;
   /** Absent means "error" (servers before warnings existed). */
   severity?: Severity;
+  /** Where in the field's expression, in characters, when it is about a part of it. */
+  at?: { from: number; to: number };
+}
+
+/** What is known of a value before the flow runs (flow.Type on the server). */
+export interface ValueType {
+  kind: 'any' | 'nil' | 'bool' | 'number' | 'string' | 'map' | 'list';
+  fields?: Record<string, ValueType>;
+  /** The map may hold keys besides fields. */
+  open?: boolean;
+  elem?: ValueType;
+  /** "sample" when known only from the last test run, "schema" from a validate schema. */
+  from?: string;
+}
+
+/** POST /analyze: the problems, type problems included, and each node's output type. */
+export interface Analysis {
+  problems: Problem[];
+  types: Record<string, ValueType>;
+}
+
+/** A node output used by test runs instead of running the node. */
+export interface Pin {
+  output: unknown;
+  port: string;
 }
 
 export interface FlowRecord {
@@ -103,6 +128,8 @@ export interface Span {
   error?: string;
   start?: string;
   duration_ms?: number;
+  /** The node did not run: its output was pinned. */
+  pinned?: boolean;
 }
 
 export interface LogLine {
@@ -177,6 +204,8 @@ export interface TestRunEnv {
   secrets: Record<string, string>;
   datasources: Record<string, string>;
   egress: Egress;
+  /** Node outputs used instead of running those nodes. */
+  pins?: Record<string, Pin>;
 }
 
 /** An API key of a flow's published endpoint; the server keeps only its hash. */

@@ -5,6 +5,7 @@ import { EditorView, keymap, placeholder as cmPlaceholder, drawSelection, highli
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
 import { closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
+import { setDiagnostics, type Diagnostic } from '@codemirror/lint';
 
 const External = Annotation.define<boolean>();
 
@@ -25,6 +26,8 @@ export interface CodeEditorProps {
   code?: boolean;
   onBlur?: () => void;
   testId?: string;
+  /** Problems underlined where they are; positions in characters of value. */
+  diagnostics?: Diagnostic[];
 }
 
 const theme = EditorView.theme({
@@ -89,6 +92,19 @@ export function CodeEditor(props: CodeEditorProps) {
   useEffect(() => {
     view.current?.dispatch({ effects: readOnlyConf.current.reconfigure(readOnlyExtensions(readOnly)) });
   }, [readOnly]);
+
+  const diagnostics = props.diagnostics;
+  const shownDiagnostics = useRef(0);
+  useEffect(() => {
+    const v = view.current;
+    if (!v) return;
+    const len = v.state.doc.length;
+    // Clamped: the problems may be of a slightly older text.
+    const ds = (diagnostics ?? []).map((d) => ({ ...d, from: Math.min(d.from, len), to: Math.min(Math.max(d.to, d.from), len) }));
+    if (ds.length === 0 && shownDiagnostics.current === 0) return; // most editors never have any
+    shownDiagnostics.current = ds.length;
+    v.dispatch(setDiagnostics(v.state, ds));
+  }, [diagnostics]);
 
   return <div ref={host} className={`cm-host${props.code ? ' cm-code' : ''}${props.invalid ? ' invalid' : ''}`} />;
 }

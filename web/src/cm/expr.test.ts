@@ -48,3 +48,30 @@ describe('expression completion', () => {
     expect(labels('len(x).')).toEqual([]);
   });
 });
+
+describe('typed completion', () => {
+  it('offers the fields a node declares before any test run, with their types', () => {
+    exprContext.current = {
+      nodeIds: ['start', 'set_1'],
+      nodeTypes: { start: 'trigger.http', set_1: 'set' },
+      outputs: {},
+      envNames: [],
+      pathParams: [],
+      triggerId: 'start',
+      types: {
+        start: { kind: 'map', fields: { body: { kind: 'map', from: 'schema', fields: { email: { kind: 'string' } } } } },
+        set_1: { kind: 'map', fields: { total: { kind: 'number' }, items: { kind: 'list', elem: { kind: 'map', fields: { sku: { kind: 'string' } } } } } },
+      },
+    };
+    const state = EditorState.create({ doc: 'nodes.set_1.', extensions: exprExtensions() });
+    const r = completeExpr(new CompletionContext(state, 12, false))!;
+    expect(r.options.map((o) => [o.label, o.detail])).toEqual([
+      ['total', 'number'],
+      ['items', 'list of {sku}'],
+    ]);
+    expect(labels('nodes.set_1.items.0.')).toEqual(['sku']);
+    expect(labels('request.body.')).toEqual(['email']);
+    const ids = completeExpr(new CompletionContext(EditorState.create({ doc: 'nodes.', extensions: exprExtensions() }), 6, false))!;
+    expect(ids.options.find((o) => o.label === 'set_1')?.detail).toBe('set → {total, items}');
+  });
+});

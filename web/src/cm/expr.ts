@@ -4,7 +4,7 @@
 import { StreamLanguage, type StringStream } from '@codemirror/language';
 import { autocompletion, type Completion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import type { Extension } from '@codemirror/state';
-import type { ExprDoc } from '../types';
+import type { ExprDoc, ValueType } from '../types';
 
 // The variables and built-in functions come from the server's description
 // of the expression language (GET /api/v1/node-types), set once at start.
@@ -95,13 +95,67 @@ export interface ExprCompletionContext {
   pathParams: string[];
   /** request object seen by the trigger in the last test run. */
   request?: unknown;
-  /** Types of the nodes by id, for completion details. */
+  /** Node types by id, for completion details. */
   nodeTypes: Record<string, string>;
+  /** The type of each node's output by id (the trigger's is the request), from POST /analyze. */
+  types?: Record<string, ValueType>;
+  triggerId?: string;
+  /** What previews evaluate against: the last test run, or null when there is none. */
+  run?: { traceId: string; env: Record<string, string> } | null;
 }
 
 export const exprContext: { current: ExprCompletionContext } = {
   current: { nodeIds: [], outputs: {}, envNames: [], pathParams: [], nodeTypes: {} },
 };
+
+const contextListeners = new Set<() => void>();
+let contextVersion = 0;
+
+/** Sets what completion and previews know; editors showing previews are told. */
+export function setExprContext(c: ExprCompletionContext) {
+  exprContext.current = c;
+  contextVersion++;
+  contextListeners.forEach((f) => f());
+}
+
+/** For useSyncExternalStore: a counter that moves with every setExprContext. */
+export const exprContextStore = {
+  subscribe(f: () => void) {
+    contextListeners.add(f);
+    return () => contextListeners.delete(f);
+  },
+  version: () => contextVersion,
+};
+
+/** The type at steps below t: map fields by name, list items by index. */
+export function typeAt(t: ValueType | undefined, steps: string[]): ValueType | undefined {
+  let cur = t;
+  for (const s of steps) {
+    if (!cur) return undefined;
+    if (cur.kind === 'map') cur = cur.fields?.[s];
+    else if (cur.kind === 'list' && /^\d+$/.test(s)) cur = cur.elem;
+    else return undefined;
+  }
+  return cur;
+}
+
+/** How a type reads in a completion's detail: "number", "list of map", ... */
+export function typeLabel(t: ValueType | undefined): string {
+  if (!t) return 'any';
+  if (t.kind === 'list') return `list of ${typeLabel(t.elem)}`;
+  if (t.kind === 'map' && t.fields && Object.keys(t.fields).length) return `{${Object.keys(t.fields).slice(0, 4).join(', ')}${Object.keys(t.fields).length > 4 ? ', …' : ''}}`;
+  return t.kind;
+}
+
+/** The fields of a map type, typed, first in completion. */
+function fieldsOfType(t: ValueType | undefined, sample: unknown): Completion[] {
+  if (!t || t.kind !== 'map' || !t.fields) return [];
+  return Object.entries(t.fields).map(([k, ft]) => {
+    const seen = sample && typeof sample === 'object' && !Array.isArray(sample) ? (sample as Record<string, unknown>)[k] : undefined;
+    const where = ft.from === 'sample' || t.from === 'sample' ? 'seen in the last test run' : t.from === 'schema' ? 'from the schema' : '';
+    return member(k, { detail: typeLabel(ft), info: [where, seen !== undefined ? 'last run: ' + preview(seen) : ''].filter(Boolean).join(' · ') || undefined, boost: 5 });
+  });
+}
 
 /** The fields a variable always has, e.g. request.method. */
 function fieldsOf(root: string): Completion[] {
@@ -172,6 +226,7 @@ export function completeExpr(ctx: CompletionContext): CompletionResult | null {
   const c = exprContext.current;
   const [root, ...rest] = parts;
   let options: Completion[] = [];
+  const reqType = c.triggerId ? c.types?.[c.triggerId] : undefined;
   if (root === 'request') {
     if (rest.length === 0) options = fieldsOf('request');
     else if (rest[0] === 'params' && rest.length === 1) {
@@ -179,11 +234,20 @@ export function completeExpr(ctx: CompletionContext): CompletionResult | null {
       options = merge(options, keysOf(descend(c.request, ['params'])));
     } else if (rest[0] === 'headers' && rest.length === 1) {
       options = merge(keysOf(descend(c.request, ['headers'])), COMMON_HEADERS.map((h) => member(h, { detail: 'header' })));
-    } else options = keysOf(descend(c.request, rest));
+    } else options = merge(fieldsOfType(typeAt(reqType, rest), descend(c.request, rest)), keysOf(descend(c.request, rest)));
   } else if (root === 'nodes') {
     if (rest.length === 0)
-      options = c.nodeIds.map((id) => ({ label: id, type: 'variable', detail: c.nodeTypes[id] ?? 'node', info: id in c.outputs ? 'last run: ' + preview(c.outputs[id]) : 'output of this node' }));
-    else options = keysOf(descend(c.outputs[rest[0]], rest.slice(1)));
+      options = c.nodeIds.map((id) => ({
+        label: id,
+        type: 'variable',
+        detail: `${c.nodeTypes[id] ?? 'node'} → ${typeLabel(c.types?.[id])}`,
+        info: id in c.outputs ? 'last run: ' + preview(c.outputs[id]) : 'output of this node',
+        boost: 5,
+      }));
+    else {
+      const [id, ...path] = rest;
+      options = merge(fieldsOfType(typeAt(c.types?.[id], path), descend(c.outputs[id], path)), keysOf(descend(c.outputs[id], path)));
+    }
   } else if (root === 'env' && rest.length === 0) {
     options = c.envNames.map((n) => ({ label: n, type: 'constant', detail: 'env' }));
   } else if (rest.length === 0) {

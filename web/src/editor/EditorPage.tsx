@@ -61,9 +61,9 @@ function Editor({ initial }: { initial: Loaded }) {
   const { leavePrompt, closeLeavePrompt } = useUnsavedChanges(doc.name, dirty);
 
   // Problems as you work; test runs and what expression completion knows.
-  const validation = useLiveValidation(doc);
   const testRuns = useTestRuns(flowDoc.savedName, initial.doc);
-  useExprContext(doc, testRuns.testResult, testRuns.testEnv, route.path);
+  const validation = useLiveValidation(doc, testRuns.testResult);
+  useExprContext(doc, testRuns.testResult, testRuns.testEnv, route.path, validation.types);
 
   // The side tab, going to nodes and problems, adding nodes, shortcuts.
   const nav = useEditorNavigation(store, selectedNodes);

@@ -1,7 +1,7 @@
 // The side panel for the selected node: its id, its config form (generated
 // from the spec), its problems, and what it did in the last test run.
 import { useEffect, useMemo, useState } from 'react';
-import type { Config, FlowNode, LogLine, Problem, Spec, Span } from '../types';
+import type { Config, FlowNode, LogLine, Pin, Problem, Spec, Span } from '../types';
 import { ID_RE, normalizeFieldPath, renameNode } from '../flow';
 import { FieldEditor, FieldMessages, renderedPaths, type FieldProblem, type ProblemIndex } from './fields';
 import { ProblemNotes } from './ProblemsPanel';
@@ -23,15 +23,18 @@ interface Props {
   /** The test runs' egress allow-list, and how to add to it (absent for viewers). */
   egressAllowed?: string[];
   onAllowEgress?: (addr: string) => void;
+  /** The node's pinned output, and how to pin or unpin it (absent for viewers). */
+  pin?: Pin;
+  onPin?: (p: Pin | null) => void;
 }
 
-export function NodePanel({ store, node, spec, problems, span, ran, logs, onRenamed, egressAllowed, onAllowEgress }: Props) {
+export function NodePanel({ store, node, spec, problems, span, ran, logs, onRenamed, egressAllowed, onAllowEgress, pin, onPin }: Props) {
   const categoryColor = useCategoryColor();
   const index: ProblemIndex = useMemo(() => {
     const m: ProblemIndex = new Map();
     for (const p of problems) {
       const k = normalizeFieldPath(p.field);
-      m.set(k, [...(m.get(k) ?? []), { message: p.message, severity: severityOf(p) }]);
+      m.set(k, [...(m.get(k) ?? []), { message: p.message, severity: severityOf(p), at: p.at }]);
     }
     return m;
   }, [problems]);
@@ -79,7 +82,17 @@ export function NodePanel({ store, node, spec, problems, span, ran, logs, onRena
           <strong>Output:</strong> {spec.output}
         </p>
       )}
-      {ran && <RunDetails span={span} logs={logs} allowed={egressAllowed ?? []} onAllow={onAllowEgress} />}
+      {pin && <PinnedData pin={pin} onUnpin={onPin && (() => onPin(null))} />}
+      {ran && (
+        <RunDetails
+          span={span}
+          logs={logs}
+          allowed={egressAllowed ?? []}
+          onAllow={onAllowEgress}
+          onPin={onPin && pinnable(node) && span && !span.error && span.port ? () => onPin({ output: span.output ?? null, port: span.port! }) : undefined}
+          pinned={!!pin}
+        />
+      )}
       {spec?.examples && spec.examples.length > 0 && (
         <details className="np-examples">
           <summary>Examples</summary>
@@ -146,7 +159,44 @@ function IdField({ store, node, problems, onRenamed }: { store: EditorStore; nod
   );
 }
 
-function RunDetails({ span, logs, allowed, onAllow }: { span?: Span; logs: LogLine[]; allowed: string[]; onAllow?: (addr: string) => void }) {
+/** The trigger's output is the sample request; a response has none. */
+function pinnable(n: FlowNode): boolean {
+  return n.type !== 'trigger.http' && n.type !== 'response';
+}
+
+/** A pinned output: test runs use it instead of running the node. */
+function PinnedData({ pin, onUnpin }: { pin: Pin; onUnpin?: () => void }) {
+  return (
+    <section className="pinned-data" data-testid="pinned-data">
+      <h3>
+        <span className="pin-mark" aria-hidden="true">📌</span> Pinned sample data <span className="muted">→ {pin.port}</span>
+        {onUnpin && (
+          <button className="small" onClick={onUnpin}>
+            Unpin
+          </button>
+        )}
+      </h3>
+      <p className="hint">Test runs use this output instead of running the node: no call is made, nothing is queried.</p>
+      <JsonView value={pin.output} />
+    </section>
+  );
+}
+
+function RunDetails({
+  span,
+  logs,
+  allowed,
+  onAllow,
+  onPin,
+  pinned,
+}: {
+  span?: Span;
+  logs: LogLine[];
+  allowed: string[];
+  onAllow?: (addr: string) => void;
+  onPin?: () => void;
+  pinned: boolean;
+}) {
   if (!span)
     return (
       <section className="run-details skipped" data-testid="run-details">
@@ -160,6 +210,12 @@ function RunDetails({ span, logs, allowed, onAllow }: { span?: Span; logs: LogLi
         Last test run <span className={`pill ${span.error ? 'st-failed' : 'st-running'}`}>{span.error ? 'failed' : 'ran'}</span>
         {span.duration_ms !== undefined && <span className="muted"> {span.duration_ms} ms</span>}
         {span.port && <span className="muted"> → {span.port}</span>}
+        {span.pinned && <span className="pill st-pinned">pinned</span>}
+        {onPin && !span.pinned && (
+          <button className="small" onClick={onPin} title="Test runs will use this output instead of running the node" data-testid="pin-output">
+            {pinned ? 'Pin this output instead' : 'Pin this output'}
+          </button>
+        )}
       </h3>
       {span.error && (
         <div className="banner error" data-testid="span-error">

@@ -5,7 +5,7 @@
 // sessionStorage only, so they go with the tab.
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError, api } from '../api';
-import type { FlowDoc, Problem, TestRequest, TestResult } from '../types';
+import type { FlowDoc, Pin, Problem, TestRequest, TestResult } from '../types';
 import { JsonView, ListEditor, PairsEditor, Spinner, pairsToObject, type Pair } from '../ui';
 import { allowEntryProblem, allowListProblem, cleanAllowList, hasAllowEntry, refusedAddress, variablesProblem } from '../endpoint';
 import { CodeEditor } from '../cm/CodeEditor';
@@ -36,6 +36,8 @@ export interface TestEnv {
   egress: string[];
   /** Secret variables: env.NAME as well, but kept in sessionStorage only. */
   secrets: Pair[];
+  /** Node outputs pinned as sample data: runs use them instead of running those nodes. */
+  pins: Record<string, Pin>;
 }
 
 const samplesKey = (flow: string) => `flowline.samples.${flow}`;
@@ -62,6 +64,12 @@ function save(key: string, v: unknown, storage: Storage = localStorage) {
 
 const pairList = (x: unknown): Pair[] => (Array.isArray(x) ? x.filter((p): p is Pair => !!p && typeof p.key === 'string' && typeof p.value === 'string') : []);
 
+/** The pins of nodes the flow still has. */
+export function pinsOf(doc: FlowDoc, pins: Record<string, Pin>): Record<string, Pin> {
+  const ids = new Set(doc.nodes.map((n) => n.id));
+  return Object.fromEntries(Object.entries(pins).filter(([id]) => ids.has(id)));
+}
+
 export function loadTestEnv(flow: string): TestEnv {
   const kept = load<Partial<TestEnv>>(envKey(flow), {});
   return {
@@ -69,12 +77,18 @@ export function loadTestEnv(flow: string): TestEnv {
     datasources: pairList(kept.datasources),
     egress: Array.isArray(kept.egress) ? kept.egress.filter((e): e is string => typeof e === 'string') : [],
     secrets: pairList(load<unknown>(secretsKey(flow), [], sessionStorage)),
+    pins: pinMap(kept.pins),
   };
+}
+
+function pinMap(x: unknown): Record<string, Pin> {
+  if (!x || typeof x !== 'object' || Array.isArray(x)) return {};
+  return Object.fromEntries(Object.entries(x as Record<string, Pin>).filter(([, p]) => !!p && typeof p === 'object' && typeof p.port === 'string'));
 }
 
 /** Keeps the test environment: secrets in sessionStorage, never in localStorage; the rest in localStorage. */
 export function saveTestEnv(flow: string, e: TestEnv) {
-  save(envKey(flow), { env: e.env, datasources: e.datasources, egress: e.egress });
+  save(envKey(flow), { env: e.env, datasources: e.datasources, egress: e.egress, pins: e.pins });
   save(secretsKey(flow), e.secrets, sessionStorage);
 }
 
@@ -179,6 +193,7 @@ export function TestPanel(props: Props) {
         secrets: pairsToObject(env.secrets),
         datasources: pairsToObject(env.datasources),
         egress: { allow: cleanAllowList(env.egress) },
+        pins: pinsOf(props.getDoc(), env.pins),
       });
       props.onResult(r);
     } catch (e) {

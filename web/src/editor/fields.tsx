@@ -3,12 +3,13 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import type { Config, Field, Severity } from '../types';
 import { CodeEditor } from '../cm/CodeEditor';
+import { ExprEditor } from './ExprField';
 import { languageFor } from '../cm/langs';
 import { newItem } from '../flow';
 import { SeverityTag } from './ProblemsPanel';
 
 /** A problem's message and severity, as shown under the field it is about. */
-export type FieldProblem = { message: string; severity: Severity };
+export type FieldProblem = { message: string; severity: Severity; at?: { from: number; to: number } };
 /** The node's problems by normalized field path. */
 export type ProblemIndex = Map<string, FieldProblem[]>;
 
@@ -45,8 +46,6 @@ interface FieldProps {
   onEdit: (v: unknown, key: string) => void;
 }
 
-const exprExts = () => languageFor('expr');
-
 export function labelOf(f: Field): string {
   if (f.label) return f.label;
   const s = f.name.replace(/_/g, ' ');
@@ -71,7 +70,16 @@ export function renderedPaths(fields: Field[], config: Config | undefined, prefi
   return out;
 }
 
-function Wrap(props: { field: Field; path: string; problems: ProblemIndex; children: ReactNode; extraError?: string; compact?: boolean }) {
+function Wrap(props: {
+  field: Field;
+  path: string;
+  problems: ProblemIndex;
+  children: ReactNode;
+  extraError?: string;
+  compact?: boolean;
+  /** False when the editor shows the messages itself (expressions: once typing pauses). */
+  messagesBelow?: boolean;
+}) {
   const msgs = [...(props.problems.get(props.path) ?? [])];
   if (props.extraError) msgs.push({ message: props.extraError, severity: 'error' });
   const invalid = msgs.some((m) => m.severity === 'error');
@@ -84,7 +92,7 @@ function Wrap(props: { field: Field; path: string; problems: ProblemIndex; child
         <span className="field-kind">{kindLabel(props.field)}</span>
       </div>
       {props.children}
-      <FieldMessages items={msgs} />
+      {props.messagesBelow !== false && <FieldMessages items={msgs} />}
       {props.field.description && !props.compact && <div className="hint">{props.field.description}</div>}
     </div>
   );
@@ -150,30 +158,32 @@ export function FieldEditor(props: FieldProps) {
     }
     case 'expr':
       return (
-        <Wrap {...props}>
-          <CodeEditor
+        <Wrap {...props} messagesBelow={false}>
+          <ExprEditor
             value={typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value)}
             onChange={(v) => onEdit(empty(v), path)}
-            extensions={exprExts()}
             placeholder={defaultHint(f) ?? 'expression, e.g. request.body.id'}
             ariaLabel={labelOf(f)}
+            problems={problems.get(path) ?? []}
             invalid={hasError(problems, path)}
+            renderMessages={(items) => <FieldMessages items={items} />}
           />
         </Wrap>
       );
     case 'int_or_expr':
       return (
-        <Wrap {...props}>
-          <CodeEditor
+        <Wrap {...props} messagesBelow={false}>
+          <ExprEditor
             value={value === undefined || value === null ? '' : typeof value === 'string' ? value : String(value)}
             onChange={(v) => {
               const t = v.trim();
               onEdit(t === '' ? (f.required ? '' : undefined) : /^-?\d+$/.test(t) ? Number(t) : v, path);
             }}
-            extensions={exprExts()}
             placeholder={defaultHint(f) ?? '200 or an expression'}
             ariaLabel={labelOf(f)}
+            problems={problems.get(path) ?? []}
             invalid={hasError(problems, path)}
+            renderMessages={(items) => <FieldMessages items={items} />}
           />
         </Wrap>
       );
@@ -359,14 +369,15 @@ function ExprListField(props: FieldProps) {
           <div className={`list-row expr-row${hasError(problems, `${path}[${i}]`) ? ' invalid' : ''}`} key={i} data-field-path={`${path}[${i}]`}>
             <span className="row-index">{f.name === 'params' ? `$${i + 1}` : i + 1}</span>
             <div className="list-row-fields">
-              <CodeEditor
+              <ExprEditor
                 value={typeof item === 'string' ? item : JSON.stringify(item ?? '')}
                 onChange={(v) => set(items.map((x, j) => (j === i ? v : x)), `${path}[${i}]`)}
-                extensions={exprExts()}
+                placeholder=""
                 ariaLabel={`${labelOf(f)} ${i + 1}`}
+                problems={problems.get(`${path}[${i}]`) ?? []}
                 invalid={hasError(problems, `${path}[${i}]`)}
+                renderMessages={(items) => <FieldMessages items={items} />}
               />
-              <FieldMessages items={problems.get(`${path}[${i}]`) ?? []} />
             </div>
             <RowTools i={i} n={items.length} what={what} onMove={(to) => set(move(items, i, to))} onRemove={() => set(items.filter((_, j) => j !== i))} />
           </div>

@@ -65,6 +65,7 @@ export interface ExprFunction {
   name: string;
   signature: string;
   doc: string;
+  result: string;
 }
 
 export interface ExprField {

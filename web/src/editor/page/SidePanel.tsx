@@ -1,6 +1,6 @@
 // The side panel of the editor and its tabs: the node's form or the flow's
 // overview, Test, Publish and Access.
-import type { FlowDoc, Info, Spec } from '../../types';
+import type { FlowDoc, Info, Pin, Spec } from '../../types';
 import { ReadOnlyContext } from '../../cm/CodeEditor';
 import type { EditorStore } from '../store';
 import { NodePanel } from '../NodePanel';
@@ -12,6 +12,13 @@ import type { FlowDocument } from './useFlowDocument';
 import type { Navigation } from './useEditorNavigation';
 import type { TestRuns } from './useTestRuns';
 import type { Validation } from './useLiveValidation';
+
+function withPin(pins: Record<string, Pin>, id: string, p: Pin | null): Record<string, Pin> {
+  const next = { ...pins };
+  if (p) next[id] = p;
+  else delete next[id];
+  return next;
+}
 
 export function SidePanel(props: {
   store: EditorStore;
@@ -68,6 +75,8 @@ export function SidePanel(props: {
                 onRenamed={() => undefined}
                 egressAllowed={testEnv.egress}
                 onAllowEgress={readOnly ? undefined : allowEgress}
+                pin={testEnv.pins[selectedNode.id]}
+                onPin={readOnly ? undefined : (p) => setTestEnv((e) => ({ ...e, pins: withPin(e.pins, selectedNode.id, p) }))}
               />
             </fieldset>
           </ReadOnlyContext.Provider>

@@ -1,23 +1,42 @@
-// Tells expression completion (cm/expr.ts) about this flow: node ids and
-// types, outputs of the last test run, variable names, path parameters.
-import { useEffect } from 'react';
-import type { FlowDoc, TestResult } from '../../types';
+// Tells expression completion and previews (cm/expr.ts) about this flow:
+// node ids and types, the type of each node's output, the last test run's
+// data, variable names, path parameters.
+import { useEffect, useMemo } from 'react';
+import type { FlowDoc, TestResult, ValueType } from '../../types';
 import { pathParams, triggerOf } from '../../flow';
-import { exprContext } from '../../cm/expr';
+import { setExprContext } from '../../cm/expr';
 import type { TestEnv } from '../TestPanel';
 
-export function useExprContext(doc: FlowDoc, testResult: TestResult | null, testEnv: TestEnv, routePath: string) {
+export function useExprContext(doc: FlowDoc, testResult: TestResult | null, testEnv: TestEnv, routePath: string, types: Record<string, ValueType>) {
+  // Stable while the run and its environment are: previews refetch on them.
+  const outputs = useMemo(() => {
+    const o: Record<string, unknown> = {};
+    for (const s of testResult?.trace.spans ?? []) o[s.id] = s.output;
+    return o;
+  }, [testResult]);
+  const run = useMemo(
+    () =>
+      testResult
+        ? {
+            traceId: testResult.trace.id,
+            // Secrets stay out of previews: they show as [redacted], as in a run's answer.
+            env: Object.fromEntries([...testEnv.env.map((p) => [p.key, p.value]), ...testEnv.secrets.map((p) => [p.key, '[redacted]'])].filter(([k]) => k)),
+          }
+        : null,
+    [testResult, testEnv],
+  );
   useEffect(() => {
-    const outputs: Record<string, unknown> = {};
-    for (const s of testResult?.trace.spans ?? []) outputs[s.id] = s.output;
     const trig = triggerOf(doc);
-    exprContext.current = {
+    setExprContext({
       nodeIds: doc.nodes.map((n) => n.id),
       nodeTypes: Object.fromEntries(doc.nodes.map((n) => [n.id, n.type])),
       outputs,
       envNames: [...testEnv.env, ...testEnv.secrets].map((p) => p.key).filter(Boolean),
       pathParams: pathParams(routePath),
       request: trig ? outputs[trig.id] : undefined,
-    };
-  }, [doc, testResult, testEnv, routePath]);
+      types,
+      triggerId: trig?.id,
+      run,
+    });
+  }, [doc, outputs, run, testEnv, routePath, types]);
 }

@@ -1,8 +1,10 @@
-// Validation as you work: POST /validate, debounced, on every change that is
-// more than a move; the problems, also by node for the canvas.
+// Validation as you work: POST /analyze, debounced, on every change that is
+// more than a move and after every test run (whose outputs type what the
+// flow itself does not say); the problems, also by node for the canvas, and
+// the type of every node's output for completion.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../../api';
-import type { FlowDoc, Problem } from '../../types';
+import type { FlowDoc, Problem, TestResult, ValueType } from '../../types';
 import { cleanDoc, problemsByNode } from '../../flow';
 
 /** Only positions differ: no need to validate again. */
@@ -15,27 +17,37 @@ function sameMeaning(a: FlowDoc, b: FlowDoc): boolean {
   });
 }
 
-export function useLiveValidation(doc: FlowDoc) {
+/** The outputs of the last test run by node: what typing learns from. */
+export function runSamples(r: TestResult | null): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of r?.trace.spans ?? []) if (s.output !== undefined && !s.error) out[s.id] = s.output;
+  return out;
+}
+
+export function useLiveValidation(doc: FlowDoc, testResult: TestResult | null) {
   // Test runs and publishing report problems too (setProblems).
   const [problems, setProblems] = useState<Problem[]>([]);
   const [checking, setChecking] = useState(false);
   const [validated, setValidated] = useState(false);
   const [valError, setValError] = useState('');
+  const [types, setTypes] = useState<Record<string, ValueType>>({});
 
   // Validation as you work (debounced), skipping drags that only move nodes.
   const valSeq = useRef(0);
-  const lastValidated = useRef<FlowDoc | null>(null);
+  const lastValidated = useRef<{ doc: FlowDoc; run: TestResult | null } | null>(null);
   useEffect(() => {
-    if (lastValidated.current && sameMeaning(lastValidated.current, doc)) return;
+    const last = lastValidated.current;
+    if (last && last.run === testResult && sameMeaning(last.doc, doc)) return;
     const seq = ++valSeq.current;
     setChecking(true);
     const h = setTimeout(async () => {
       try {
-        const ps = await api.validate(cleanDoc(doc));
+        const a = await api.analyze(cleanDoc(doc), runSamples(testResult));
         if (seq !== valSeq.current) return;
-        lastValidated.current = doc;
+        lastValidated.current = { doc, run: testResult };
         setValidated(true);
-        setProblems(ps);
+        setProblems(a.problems);
+        setTypes(a.types);
         setValError('');
       } catch (e) {
         if (seq === valSeq.current) setValError((e as Error).message);
@@ -44,11 +56,11 @@ export function useLiveValidation(doc: FlowDoc) {
       }
     }, 450);
     return () => clearTimeout(h);
-  }, [doc]);
+  }, [doc, testResult]);
 
   const byNode = useMemo(() => problemsByNode(problems), [problems]);
 
-  return { problems, setProblems, byNode, checking, validated, valError };
+  return { problems, setProblems, byNode, checking, validated, valError, types };
 }
 
 export type Validation = ReturnType<typeof useLiveValidation>;
