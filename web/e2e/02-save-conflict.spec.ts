@@ -1,5 +1,6 @@
-// Two people edit the same flow: the second save gets the conflict dialog,
-// and "save as a copy" keeps that person's edit.
+// Two people edit the same field of the same flow: the second save gets the
+// conflict dialog with both versions, and "save a copy" keeps that person's
+// edit as a new flow at a path of its own.
 import { test, expect, nodeLocator, fillEditor, createFlowViaAPI, shotsDir } from './fixtures';
 
 const doc = {
@@ -37,6 +38,9 @@ test('a stale save shows the conflict dialog and can be saved as a copy', async 
   await expect(dialog).toBeVisible();
   await expect(dialog).toContainText('saved by someone else');
   await expect(dialog.getByRole('button', { name: 'Reload (discard mine)' })).toBeVisible();
+  const reply = dialog.getByTestId('conflict-node:reply');
+  await expect(reply.locator('[data-side="theirs"]')).toContainText('from A');
+  await expect(reply.locator('[data-side="mine"]')).toContainText('from B');
   await b.screenshot({ path: `${shotsDir}/save-conflict.png` });
 
   // Nothing is lost while the dialog is open.
@@ -46,11 +50,19 @@ test('a stale save shows the conflict dialog and can be saved as a copy', async 
 
   // Save again, then as a copy.
   await b.getByTestId('save').click();
-  await dialog.getByRole('button', { name: 'Save as a copy…' }).click();
+  await dialog.getByRole('button', { name: 'Save a copy…' }).click();
   await expect(dialog.getByLabel('Copy name')).toHaveValue('conflict-demo-copy');
+  // The copy gets a path of its own, so that both can be deployed; the same one is refused.
+  const path = dialog.getByLabel('Copy path');
+  await expect(path).toHaveValue('/conflict-copy');
+  await path.fill('/conflict');
+  await expect(dialog).toContainText('needs a path of its own');
+  await expect(dialog.getByTestId('save-copy')).toBeDisabled();
+  await path.fill('/conflict-b');
   await dialog.getByTestId('save-copy').click();
   await expect(b).toHaveURL(/#\/flows\/conflict-demo-copy$/);
   await expect(b.getByTestId('save-state')).toContainText('Saved');
+  await expect(b.locator('.topbar .route')).toContainText('/conflict-b');
   await nodeLocator(b, 'reply').click();
   await expect(b.getByTestId('node-panel').locator('[data-field-path="body"] .cm-content')).toHaveText('"from B"');
 
@@ -60,6 +72,8 @@ test('a stale save shows the conflict dialog and can be saved as a copy', async 
   expect(orig.document.nodes[1].config.body).toBe('"from A"');
   expect(copy.document.nodes[1].config.body).toBe('"from B"');
   expect(copy.document.edges).toEqual(doc.edges);
+  expect(orig.document.nodes[0].config.path).toBe('/conflict');
+  expect(copy.document.nodes[0].config.path).toBe('/conflict-b');
 
   // The other way out: reload discards the local edit.
   await nodeLocator(a, 'reply').click();

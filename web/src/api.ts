@@ -12,6 +12,7 @@ import type {
   FlowDoc,
   FlowKey,
   FlowRecord,
+  FlowRevision,
   FlowSummary,
   Info,
   NewApiToken,
@@ -226,6 +227,8 @@ export const api = {
   nodeTypes: async () => (await request<NodeTypes>('GET', '/node-types')).data,
   listFlows: async () => (await request<FlowSummary[] | null>('GET', '/flows')).data ?? [],
   getFlow: async (name: string) => (await request<FlowRecord>('GET', `/flows/${enc(name)}`)).data,
+  /** The flow as saved at revision n. */
+  revision: async (name: string, n: number) => (await request<FlowRevision>('GET', `/flows/${enc(name)}/revisions/${n}`)).data,
   createFlow: async (doc: FlowDoc) => (await request<FlowRecord>('POST', '/flows', doc)).data,
   saveFlow: async (name: string, revision: number, doc: FlowDoc) =>
     (await request<FlowRecord>('PUT', `/flows/${enc(name)}`, doc, { headers: { 'If-Match': String(revision) } })).data,

@@ -74,6 +74,13 @@ export interface FlowRecord {
   updated_at?: string;
 }
 
+/** One saved state of a flow (GET /flows/{name}/revisions/{n}): the base of a three-way merge. */
+export interface FlowRevision {
+  revision: number;
+  document: FlowDoc;
+  created_at?: string;
+}
+
 export interface DeploymentRef {
   id: string;
   version: number;

@@ -105,7 +105,17 @@ function Editor({ initial }: { initial: Loaded }) {
           testRuns={testRuns}
         />
       </div>
-      {conflict && <ConflictDialog doc={doc} current={conflict.current} onClose={flowDoc.closeConflict} onReload={flowDoc.reload} onSavedCopy={flowDoc.savedAsCopy} />}
+      {conflict && (
+        <ConflictDialog
+          doc={doc}
+          conflict={conflict}
+          onClose={flowDoc.closeConflict}
+          onReload={flowDoc.reload}
+          onSavedCopy={flowDoc.savedAsCopy}
+          onApply={flowDoc.applyResolved}
+          onOverwrite={flowDoc.overwrite}
+        />
+      )}
       {leavePrompt && <LeaveDialog flowName={doc.name} prompt={leavePrompt} onDone={closeLeavePrompt} save={save} />}
     </div>
   );
