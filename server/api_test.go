@@ -150,7 +150,7 @@ func TestPublishInvalidListsEveryProblem(t *testing.T) {
 	 "edges": [{"from": "start", "to": "calc"}, {"from": "calc", "to": "cond"}, {"from": "cond", "to": "done", "port": "maybe"}]}`
 	ts.must(201, "POST", "/api/v1/flows", doc, nil)
 	var v struct {
-		Errors []map[string]string `json:"errors"`
+		Errors []map[string]any `json:"errors"`
 	}
 	ts.must(200, "POST", "/api/v1/flows/broken/validate", nil, &v)
 	var e apiErr

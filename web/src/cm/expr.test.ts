@@ -73,5 +73,8 @@ describe('typed completion', () => {
     expect(labels('request.body.')).toEqual(['email']);
     const ids = completeExpr(new CompletionContext(EditorState.create({ doc: 'nodes.', extensions: exprExtensions() }), 6, false))!;
     expect(ids.options.find((o) => o.label === 'set_1')?.detail).toBe('set → {total, items}');
+    // At the top level, the flow's nodes come by their full reference; not the trigger (that is request).
+    expect(labels('set')).toContain('nodes.set_1');
+    expect(labels('set')).not.toContain('nodes.start');
   });
 });

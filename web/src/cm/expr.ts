@@ -263,8 +263,13 @@ function merge(a: Completion[], b: Completion[]): Completion[] {
 }
 
 function topLevel(): Completion[] {
+  const c = exprContext.current;
   return [
     ...doc.variables.map((v, i) => ({ label: v.name, type: 'variable', detail: v.type, info: v.doc, boost: 10 - i })),
+    // The flow's nodes by their full reference: typing "set" finds nodes.set_1.
+    ...c.nodeIds
+      .filter((id) => id !== c.triggerId)
+      .map((id) => ({ label: `nodes.${id}`, type: 'variable', detail: `${c.nodeTypes[id] ?? 'node'} → ${typeLabel(c.types?.[id])}`, info: 'output of this node', boost: 4 })),
     ...doc.functions.map((f) => ({ label: f.name, type: 'function', detail: f.signature, info: f.doc, apply: f.name + '(' })),
     ...KEYWORDS.map((k) => ({ label: k, type: 'keyword' })),
     ...ATOMS.map((k) => ({ label: k, type: 'constant' })),
