@@ -62,7 +62,7 @@ function Editor({ initial }: { initial: Loaded }) {
 
   // Problems as you work; test runs and what expression completion knows.
   const validation = useLiveValidation(doc);
-  const testRuns = useTestRuns(flowDoc.savedName, initial.doc);
+  const testRuns = useTestRuns(flowDoc.savedName, initial.doc, store);
   useExprContext(doc, testRuns.testResult, testRuns.testEnv, route.path);
 
   // The side tab, going to nodes and problems, adding nodes, shortcuts.
