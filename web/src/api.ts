@@ -235,10 +235,6 @@ export const api = {
   deleteFlow: async (name: string) => {
     await request<unknown>('DELETE', `/flows/${enc(name)}`);
   },
-  validate: async (doc: FlowDoc) => {
-    const d = (await request<{ errors: unknown[] | null }>('POST', '/validate', doc)).data;
-    return (d?.errors ?? []).map(toProblem);
-  },
   /** Problems (type problems included) and each node's output type; samples are the last test run's outputs by node. */
   analyze: async (doc: FlowDoc, samples: Record<string, unknown>): Promise<Analysis> => {
     const d = (await request<{ errors: unknown[] | null; types: Record<string, ValueType> | null }>('POST', '/analyze', { flow: doc, samples })).data;

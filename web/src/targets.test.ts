@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bundleTargets, chooseTarget, targetLabel } from './targets';
+import { bundleTargets, chooseTarget, rememberTarget, rememberedTarget, targetLabel } from './targets';
 import type { BundleTarget, Info } from './types';
 
 const info = (bundle_targets?: BundleTarget[]): Info => ({ version: 'dev', gateway_url: '', targets: ['local'], bundle_targets });
@@ -42,5 +42,45 @@ describe('choosing a target', () => {
     expect(chooseTarget('wasm', both)).toBe('js');
     expect(chooseTarget('go', [{ name: 'js', available: false }, { name: 'go', available: true }])).toBe('go');
     expect(chooseTarget(null, [{ name: 'go', available: false }])).toBe('js');
+  });
+});
+
+
+function memory() {
+  const m = new Map<string, string>();
+  return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), m };
+}
+
+describe('the remembered publish target', () => {
+  it('is the flow own choice, else the last choice on any flow', () => {
+    const kv = memory();
+    expect(rememberedTarget('a', kv)).toBeNull();
+    rememberTarget('a', 'go', kv);
+    expect(rememberedTarget('a', kv)).toBe('go');
+    // A flow never chosen for starts with the last choice.
+    expect(rememberedTarget('b', kv)).toBe('go');
+    rememberTarget('b', 'js', kv);
+    expect(rememberedTarget('b', kv)).toBe('js');
+    // "a" keeps its own.
+    expect(rememberedTarget('a', kv)).toBe('go');
+    expect(rememberedTarget('c', kv)).toBe('js');
+  });
+  it('reads the per-flow key of earlier versions', () => {
+    const kv = memory();
+    kv.setItem('flowline.publish-target.old', 'go');
+    expect(rememberedTarget('old', kv)).toBe('go');
+  });
+  it('does without storage', () => {
+    const broken = {
+      getItem: () => {
+        throw new Error('denied');
+      },
+      setItem: () => {
+        throw new Error('denied');
+      },
+    };
+    expect(rememberedTarget('a', broken)).toBeNull();
+    expect(() => rememberTarget('a', 'go', broken)).not.toThrow();
+    expect(rememberedTarget('a', null)).toBeNull();
   });
 });

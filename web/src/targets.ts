@@ -1,7 +1,7 @@
 // Which bundle targets (js, go) publishing offers, and which one is chosen.
 // The server says in /info what it can build right now (Go needs the Go
-// toolchain); the last choice is remembered per flow, because the publish
-// panel is unmounted whenever another tab is shown.
+// toolchain); the last choice is remembered, because the publish panel is
+// unmounted whenever another tab is shown.
 import type { BundleTarget, Info } from './types';
 
 /** What a server that does not report bundle_targets (or whose /info failed) offers. */
@@ -28,19 +28,34 @@ export function chooseTarget(remembered: string | null | undefined, targets: Bun
   return targets.find((t) => t.available)?.name ?? 'js';
 }
 
-const key = (flow: string) => `flowline.publish-target.${flow}`;
+// The choice is remembered per flow, and the last one made on any flow is
+// where a new flow starts, so a new flow does not fall back to JavaScript
+// for someone who always builds Go.
+type KV = Pick<Storage, 'getItem' | 'setItem'>;
 
-export function loadTarget(flow: string): string | null {
+const flowKey = (flow: string) => `flowline.publish-target.${flow}`;
+const LAST_KEY = 'flowline.publish-target-last';
+
+function storage(): KV | null {
   try {
-    return localStorage.getItem(key(flow));
+    return localStorage;
   } catch {
     return null;
   }
 }
 
-export function saveTarget(flow: string, target: string) {
+export function rememberedTarget(flow: string, kv: KV | null = storage()): string | null {
   try {
-    localStorage.setItem(key(flow), target);
+    return kv?.getItem(flowKey(flow)) || kv?.getItem(LAST_KEY) || null;
+  } catch {
+    return null;
+  }
+}
+
+export function rememberTarget(flow: string, target: string, kv: KV | null = storage()) {
+  try {
+    kv?.setItem(flowKey(flow), target);
+    kv?.setItem(LAST_KEY, target);
   } catch {
     /* storage full or disabled: the choice is a convenience */
   }

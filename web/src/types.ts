@@ -95,7 +95,7 @@ export interface FlowSummary {
   method?: string;
   path?: string;
   updated_at?: string;
-  latest_version?: { version: number; target: string } | null;
+  latest_version?: { version: number; target: string; revision?: number } | null;
   deployments?: DeploymentRef[] | null;
 }
 

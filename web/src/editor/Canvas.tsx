@@ -27,6 +27,10 @@ const nodeTypes = { flow: FlowNodeView };
 
 export interface RunView {
   spans: Map<string, Span>;
+  /** The nodes the run's document had: a node added since did not "skip", it was not there. */
+  nodes: Set<string>;
+  /** The flow changed in meaning since the run: its results are shown dimmed. */
+  stale: boolean;
 }
 
 interface Props {
@@ -42,7 +46,7 @@ interface Props {
   readOnly?: boolean;
 }
 
-type Cached = { src: FlowNode; spec?: Spec; selected: boolean; status?: RunStatus; problems: Problem[] | undefined; w?: number; h?: number; taken?: string; rf: FlowRFNode };
+type Cached = { src: FlowNode; spec?: Spec; selected: boolean; status?: RunStatus; stale: boolean; problems: Problem[] | undefined; w?: number; h?: number; taken?: string; rf: FlowRFNode };
 
 export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNodeClick, initialFit, readOnly = false }: Props) {
   const categoryColor = useCategoryColor();
@@ -65,13 +69,14 @@ export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNode
       const spec = byType.get(n.type);
       const selected = sel.has(n.id);
       const span = run?.spans.get(n.id);
-      const status: RunStatus | undefined = run ? (span ? (span.error ? 'failed' : 'ok') : 'skipped') : undefined;
+      const status: RunStatus | undefined = run?.nodes.has(n.id) ? (span ? (span.error ? 'failed' : 'ok') : 'skipped') : undefined;
+      const stale = !!status && !!run?.stale;
       const probs = problems.get(n.id);
       const m = measured.current.get(n.id);
       const taken = span?.port;
       const prev = cache.current.get(n.id);
       let c: Cached;
-      if (prev && prev.src === n && prev.spec === spec && prev.selected === selected && prev.status === status && prev.problems === probs && prev.w === m?.width && prev.h === m?.height && prev.taken === taken) {
+      if (prev && prev.src === n && prev.spec === spec && prev.selected === selected && prev.status === status && prev.stale === stale && prev.problems === probs && prev.w === m?.width && prev.h === m?.height && prev.taken === taken) {
         c = prev;
       } else {
         const errs = probs?.filter(isError) ?? [];
@@ -86,6 +91,7 @@ export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNode
             spec,
             ports: portsOf(n, spec),
             status,
+            stale,
             duration: span?.duration_ms,
             problems: errs.length,
             problemText: errs.map((p) => p.message).join('\n') || undefined,
@@ -95,7 +101,7 @@ export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNode
           },
         };
         if (m) rf.measured = m;
-        c = { src: n, spec, selected, status, problems: probs, w: m?.width, h: m?.height, taken, rf };
+        c = { src: n, spec, selected, status, stale, problems: probs, w: m?.width, h: m?.height, taken, rf };
       }
       next.set(n.id, c);
       out.push(c.rf);
@@ -243,7 +249,7 @@ export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNode
 
   return (
     <ReactFlow<FlowRFNode, Edge>
-      className={zoomedOut ? 'zoomed-out' : undefined}
+      className={[zoomedOut && 'zoomed-out', run?.stale && 'run-stale'].filter(Boolean).join(' ') || undefined}
       nodes={nodes}
       edges={edges}
       nodeTypes={nodeTypes}

@@ -61,7 +61,7 @@ function Editor({ initial }: { initial: Loaded }) {
   const { leavePrompt, closeLeavePrompt } = useUnsavedChanges(doc.name, dirty);
 
   // Problems as you work; test runs and what expression completion knows.
-  const testRuns = useTestRuns(flowDoc.savedName, initial.doc);
+  const testRuns = useTestRuns(flowDoc.savedName, initial.doc, store);
   const validation = useLiveValidation(doc, testRuns.testResult);
   useExprContext(doc, testRuns.testResult, testRuns.testEnv, route.path, validation.types);
 

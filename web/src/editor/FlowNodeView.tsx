@@ -13,6 +13,8 @@ export type NodeData = {
   spec?: Spec;
   ports: string[];
   status?: RunStatus;
+  /** The status is from a run of an earlier meaning of the flow. */
+  stale?: boolean;
   duration?: number;
   /** Errors on this node (red badge). */
   problems: number;
@@ -45,6 +47,7 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowRFNode>) {
       style={{ ['--cat' as string]: color }}
       data-node-id={node.id}
       data-status={status ?? ''}
+      data-stale={data.stale ? 'true' : undefined}
     >
       {hasInput(node) && <Handle type="target" position={Position.Left} id="in" className="h-in" />}
       <div className="fnode-head">
@@ -60,7 +63,10 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowRFNode>) {
           </span>
         )}
         {status && (
-          <span className={`badge run ${status}`} title={status === 'skipped' ? 'skipped' : `${status}${data.duration !== undefined ? `, ${data.duration} ms` : ''}`}>
+          <span
+            className={`badge run ${status}`}
+            title={(status === 'skipped' ? 'skipped' : `${status}${data.duration !== undefined ? `, ${data.duration} ms` : ''}`) + (data.stale ? ' (stale: the flow changed since this run)' : '')}
+          >
             {status === 'ok' ? '✓' : status === 'failed' ? '!' : '–'}
           </span>
         )}

@@ -10,6 +10,8 @@ import { usePublish } from './publish/usePublish';
 import { PublishForm } from './publish/PublishForm';
 import { DeploymentsList } from './publish/DeploymentsList';
 import { VersionsTable } from './publish/VersionsTable';
+import { PublishStatus } from './publish/PublishStatus';
+import { countProblems } from '../problems';
 import { DeployDialog } from './publish/DeployDialog';
 
 export { LogsView } from './publish/LogsView';
@@ -28,6 +30,10 @@ interface Props {
   info: Info | null;
   onPickProblem: (p: Problem) => void;
   onProblems: (p: Problem[]) => void;
+  /** The problems validation reports as you work: errors keep Publish disabled. */
+  problems: Problem[];
+  /** The saved revision, for what is published and what is not (rendered, unlike revision()). */
+  savedRevision: number;
   sampleBody?: string;
   /** Why this user may not publish or deploy (a viewer), or ''. */
   blocked?: string;
@@ -55,7 +61,17 @@ export function PublishPanel(props: Props) {
   const liveURL = gateway ? gateway.replace(/\/$/, '') + props.route.path : '';
   return (
     <div className="publish-panel" data-testid="publish-panel">
-      <PublishForm pub={pub} dirty={props.dirty} renaming={props.renaming} blocked={blocked} error={error} onPickProblem={props.onPickProblem} onDeploy={setDeployFor} />
+      <PublishStatus revision={props.savedRevision} versions={versions} deployments={deployments} dirty={props.dirty} />
+      <PublishForm
+        pub={pub}
+        dirty={props.dirty}
+        renaming={props.renaming}
+        blocked={blocked}
+        errors={countProblems(props.problems).errors}
+        error={error}
+        onPickProblem={props.onPickProblem}
+        onDeploy={setDeployFor}
+      />
       <DeploymentsList
         deployments={deployments}
         liveURL={liveURL}

@@ -14,6 +14,7 @@ import { ProblemList } from './ProblemsPanel';
 import { isError } from '../problems';
 import { cleanDoc } from '../flow';
 import { RoleNote, why } from '../shell';
+import { ellipsize } from '../drift';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
@@ -127,6 +128,8 @@ interface Props {
   getDoc: () => FlowDoc;
   route: { method: string; path: string };
   result: TestResult | null;
+  /** The flow changed in meaning since the result's run. */
+  stale?: boolean;
   onResult: (r: TestResult | null) => void;
   onPickNode: (id: string) => void;
   onProblems: (p: Problem[]) => void;
@@ -219,9 +222,12 @@ export function TestPanel(props: Props) {
   return (
     <div className="test-panel" data-testid="test-panel">
       <div className="samples">
+        {/* Its own full-width line, names shortened (the full one in a title):
+            a long name must not push the select past a narrow panel. */}
         <select
           aria-label="Saved requests"
           value=""
+          title={samples.length ? `${samples.length} saved request${samples.length === 1 ? '' : 's'}` : undefined}
           onChange={(e) => {
             const s = samples.find((x) => x.name === e.target.value);
             if (s) {
@@ -232,8 +238,8 @@ export function TestPanel(props: Props) {
         >
           <option value="">{samples.length ? 'Load a saved request…' : 'No saved requests'}</option>
           {samples.map((s) => (
-            <option key={s.name} value={s.name}>
-              {s.name}
+            <option key={s.name} value={s.name} title={s.name}>
+              {ellipsize(s.name, 48)}
             </option>
           ))}
         </select>
@@ -321,6 +327,11 @@ export function TestPanel(props: Props) {
               clear
             </button>
           </h3>
+          {props.stale && (
+            <p className="stale-note" role="status" data-testid="stale-note">
+              Stale: the flow changed since this run — run again.
+            </p>
+          )}
           <JsonView value={res.response.body} testId="response-body" />
           <details>
             <summary>Headers</summary>

@@ -9,6 +9,8 @@ import { Modal, toast, timeAgo } from '../ui';
 import { useCatalog } from '../catalog';
 import { editBlockReason, useUser } from '../auth';
 import { AppHeader, RoleNote, why } from '../shell';
+import { driftBadges, flowDrift, pathFromName } from '../drift';
+import { DriftBadges } from '../editor/publish/DriftBadges';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -239,6 +241,8 @@ async function duplicateFlow(from: string, to: string) {
 
 function FlowState({ flow, gateway }: { flow: FlowSummary; gateway?: string }) {
   const deps = flow.deployments ?? [];
+  // Saved but not published, published but not running, or all live.
+  const badges = driftBadges(flowDrift(flow.revision, flow.latest_version, deps), flow.revision);
   return (
     <div className="state">
       {flow.latest_version ? (
@@ -248,6 +252,7 @@ function FlowState({ flow, gateway }: { flow: FlowSummary; gateway?: string }) {
       ) : (
         <span className="pill draft">draft</span>
       )}
+      <DriftBadges badges={badges} />
       {deps.map((d) => (
         <span key={d.id} className={`pill deployed st-${d.status}`} title={gateway ? `${gateway}${flow.path ?? ''}` : undefined}>
           v{d.version} {d.status} on {d.target}
@@ -266,6 +271,8 @@ function CreateDialog({ onClose }: { onClose: () => void }) {
   const [name, setName] = useState('');
   const [method, setMethod] = useState('POST');
   const [path, setPath] = useState('/');
+  // The path follows the name ("/" + name) until the user edits it.
+  const [pathEdited, setPathEdited] = useState(false);
   const [description, setDescription] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -304,7 +311,18 @@ function CreateDialog({ onClose }: { onClose: () => void }) {
       >
         <label>
           Name
-          <input autoFocus aria-label="Flow name" value={name} placeholder="order-summary" onChange={(e) => setName(e.target.value.toLowerCase())} className={name && !nameOk ? 'invalid' : ''} />
+          <input
+            autoFocus
+            aria-label="Flow name"
+            value={name}
+            placeholder="order-summary"
+            onChange={(e) => {
+              const n = e.target.value.toLowerCase();
+              setName(n);
+              if (!pathEdited) setPath(pathFromName(n));
+            }}
+            className={name && !nameOk ? 'invalid' : ''}
+          />
           <span className="hint">{name && !nameOk ? 'Use 1-64 characters of a-z, 0-9 and -.' : 'Lower case letters, digits and dashes.'}</span>
         </label>
         <div className="row">
@@ -318,7 +336,16 @@ function CreateDialog({ onClose }: { onClose: () => void }) {
           </label>
           <label className="grow">
             Path
-            <input aria-label="Trigger path" value={path} placeholder="/orders/:shop" onChange={(e) => setPath(e.target.value)} className={!pathOk ? 'invalid' : ''} />
+            <input
+              aria-label="Trigger path"
+              value={path}
+              placeholder="/orders/:shop"
+              onChange={(e) => {
+                setPath(e.target.value);
+                setPathEdited(true);
+              }}
+              className={!pathOk ? 'invalid' : ''}
+            />
             <span className="hint">{pathOk ? 'Segments like /orders/:shop; :name is a path parameter.' : 'Start with / and use A-Z a-z 0-9 . _ ~ - and :params.'}</span>
           </label>
         </div>

@@ -1,5 +1,6 @@
 // The middle of the editor: the canvas (with the first-steps hint and the
-// legend of the last test run) above the problems panel.
+// legend of the last test run, which says when the run is stale) above the
+// problems panel.
 import { useState, type RefObject } from 'react';
 import type { FlowDoc, Problem, Spec } from '../../types';
 import { Canvas, type RunView } from '../Canvas';
@@ -34,7 +35,12 @@ export function CanvasColumn(props: {
           </div>
         )}
         {run && (
-          <div className="run-legend">
+          <div className={`run-legend${run.stale ? ' stale' : ''}`} data-testid="run-legend" data-stale={run.stale ? 'true' : 'false'}>
+            {run.stale && (
+              <strong className="stale-label" title="Nodes, their settings or connections changed after this test run: its results may no longer hold. Run the test again.">
+                stale
+              </strong>
+            )}
             <span className="lg ok" /> ran <span className="lg failed" /> failed <span className="lg skipped" /> skipped
             <button className="link small-text" onClick={props.onClearRun}>
               clear

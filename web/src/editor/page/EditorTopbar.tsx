@@ -1,14 +1,14 @@
 // The editor's top bar: back to the flows, the flow's name, its route, whether
 // it is saved, and the canvas toolbar (undo/redo, auto-layout, fit, export, save).
 import { useCallback } from 'react';
-import { useReactFlow } from '@xyflow/react';
+import { useReactFlow, useStoreApi } from '@xyflow/react';
 import type { FlowDoc } from '../../types';
-import { NAME_RE, download, exportText } from '../../flow';
+import { NAME_RE, download, exportText, triggerOf } from '../../flow';
 import { navigate } from '../../router';
 import { Spinner } from '../../ui';
 import { UserMenu, why } from '../../shell';
 import { EditorStore, useEditor } from '../store';
-import { autoLayout } from '../layout';
+import { autoLayout, boundsOf, fitReadable, type Rect } from '../layout';
 
 export function EditorTopbar(props: {
   store: EditorStore;
@@ -27,15 +27,25 @@ export function EditorTopbar(props: {
   const canUndo = useEditor(store, (s) => s.past.length > 0);
   const canRedo = useEditor(store, (s) => s.future.length > 0);
 
+  const rfStore = useStoreApi();
   const doLayout = useCallback(() => {
     const d = store.get().doc;
-    const pos = autoLayout(d, (id) => {
+    const sizeOf = (id: string) => {
       const m = rf.getNode(id)?.measured;
       return m?.width && m?.height ? { width: m.width, height: m.height } : undefined;
-    });
+    };
+    const pos = autoLayout(d, sizeOf);
     store.apply((x) => ({ ...x, nodes: x.nodes.map((n) => (pos.has(n.id) ? { ...n, position: pos.get(n.id) } : n)) }));
-    setTimeout(() => void rf.fitView({ padding: 0.2, duration: 300, maxZoom: 1.2 }), 30);
-  }, [store, rf]);
+    // fitView would zoom a large flow out until no text is readable: keep a
+    // readable zoom and show the flow from its start instead.
+    const rects = new Map<string, Rect>();
+    for (const [id, p] of pos) rects.set(id, { ...p, ...(sizeOf(id) ?? { width: 200, height: 96 }) });
+    const bounds = boundsOf(rects.values());
+    if (!bounds) return;
+    const first = triggerOf(d) ?? d.nodes.find((n) => !d.edges.some((e) => e.to === n.id));
+    const { width, height } = rfStore.getState();
+    setTimeout(() => void rf.setViewport(fitReadable(bounds, first && rects.get(first.id), { width, height }), { duration: 300 }), 30);
+  }, [store, rf, rfStore]);
 
   return (
     <header className="topbar">

@@ -40,7 +40,7 @@ export function SidePanel(props: {
   const { savedName, dirty, save, revisionRef, reload } = props.flowDoc;
   const { tab, setTab, pickNode, pickProblem } = props.nav;
   const { problems, setProblems, byNode } = props.validation;
-  const { testResult, setTestResult, run, draft, setDraft, testEnv, setTestEnv, allowEgress } = props.testRuns;
+  const { testResult, setTestResult, docForRun, run, stale, draft, setDraft, testEnv, setTestEnv, allowEgress } = props.testRuns;
   const selectedNode = selectedNodes.length === 1 ? doc.nodes.find((n) => n.id === selectedNodes[0]) : undefined;
   return (
     <aside className="side">
@@ -70,7 +70,7 @@ export function SidePanel(props: {
                 spec={byType.get(selectedNode.type)}
                 problems={byNode.get(selectedNode.id) ?? []}
                 span={run?.spans.get(selectedNode.id)}
-                ran={!!run}
+                ran={!!run?.nodes.has(selectedNode.id)}
                 logs={(testResult?.trace.logs ?? []).filter((l) => l.node === selectedNode.id)}
                 onRenamed={() => undefined}
                 egressAllowed={testEnv.egress}
@@ -95,9 +95,10 @@ export function SidePanel(props: {
         <div hidden={tab !== 'test'}>
           <TestPanel
             flowName={savedName}
-            getDoc={() => store.get().doc}
+            getDoc={docForRun}
             route={route}
             result={testResult}
+            stale={stale}
             onResult={setTestResult}
             onPickNode={pickNode}
             onProblems={setProblems}
@@ -122,6 +123,8 @@ export function SidePanel(props: {
             info={info}
             onPickProblem={pickProblem}
             onProblems={setProblems}
+            problems={problems}
+            savedRevision={props.flowDoc.revision}
             sampleBody={draft.body}
             blocked={blocked}
           />

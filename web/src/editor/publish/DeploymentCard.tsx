@@ -3,7 +3,8 @@
 import { useEffect, useState } from 'react';
 import { api } from '../../api';
 import type { Deployment } from '../../types';
-import { CopyButton, toast } from '../../ui';
+import { CopyButton, copyText, toast } from '../../ui';
+import { deploymentName, instanceLabel, shortId } from '../../drift';
 import { API_KEY_PLACEHOLDER, curlFor } from '../../endpoint';
 import { why } from '../../shell';
 import { DeploymentConfig } from './DeploymentConfig';
@@ -48,8 +49,8 @@ export function DeploymentCard(props: {
     <div className="deployment" data-testid="deployment" data-status={x.status}>
       <div className="dep-head">
         <span className={`pill st-${x.status}`}>{x.status}</span>
-        <strong>v{x.version}</strong> on {x.target}
-        <span className="muted small-text">{x.id}</span>
+        <strong data-testid="deployment-name">{deploymentName(x)}</strong>
+        <ShortId id={x.id} />
         <span className="spacer" />
         <button className="small" onClick={props.onLogs}>
           {props.logsOpen ? 'Hide logs' : 'Logs'}
@@ -111,7 +112,7 @@ export function DeploymentCard(props: {
           <tbody>
             {x.instances!.map((i) => (
               <tr key={i.id}>
-                <td>{i.id}</td>
+                <td title={i.id}>{instanceLabel(i.id, x.id)}</td>
                 <td>{i.addr}</td>
                 <td>
                   <span className={`pill st-${i.state}`}>{i.state}</span>
@@ -124,5 +125,19 @@ export function DeploymentCard(props: {
       )}
       {props.logsOpen && <LogsView id={d.id} />}
     </div>
+  );
+}
+
+/** The deployment's id, short; the full one is in the title and is what a click copies. */
+function ShortId({ id }: { id: string }) {
+  return (
+    <button
+      className="link short-id"
+      title={`Deployment id ${id}; click to copy it`}
+      data-testid="deployment-id"
+      onClick={async () => toast((await copyText(id)) ? 'Deployment id copied' : `Deployment id: ${id}`)}
+    >
+      id {shortId(id)}
+    </button>
   );
 }

@@ -14,6 +14,8 @@ export function PublishForm(props: {
   renaming: boolean;
   /** Why this user may not publish or deploy (a viewer), or ''. */
   blocked: string;
+  /** Errors validation reports as you work: the server would refuse the publish. */
+  errors: number;
   error: string;
   onPickProblem: (p: Problem) => void;
   onDeploy: (version: number) => void;
@@ -21,6 +23,9 @@ export function PublishForm(props: {
   const { pub, blocked } = props;
   const { targets, target, busy, elapsed, published, conflict, problems, buildLog } = pub;
   const because = why(blocked, 'publish-role-note');
+  // A viewer's reason comes first; else the errors to fix, said on screen and in the tooltip.
+  const fixFirst = props.errors > 0 ? `Fix ${props.errors} error${props.errors === 1 ? '' : 's'} to publish` : '';
+  const publishWhy = blocked ? because : why(fixFirst, 'publish-errors-note');
   return (
     <section>
       <h3>Publish</h3>
@@ -40,7 +45,7 @@ export function PublishForm(props: {
             {targetLabel(t.name)}
           </label>
         ))}
-        <button className="primary" disabled={busy || props.renaming || !!blocked} onClick={pub.publish} data-testid="publish" {...because}>
+        <button className="primary" disabled={busy || props.renaming || !!blocked || !!fixFirst} onClick={pub.publish} data-testid="publish" {...publishWhy}>
           {busy ? (
             <>
               <Spinner /> Publishing… {elapsed.toFixed(1)} s
@@ -59,6 +64,11 @@ export function PublishForm(props: {
             {targetLabel(t.name)} is not available on this server: {t.reason || 'the server cannot build it.'}
           </p>
         ))}
+      {fixFirst && (
+        <p className="hint error-text" id="publish-errors-note" data-testid="publish-errors-note">
+          {fixFirst}: see Problems below the canvas.
+        </p>
+      )}
       <RoleNote reason={blocked && `Publishing and deploying need the editor role. ${blocked}`} id="publish-role-note" testId="publish-blocked" />
       {props.renaming && <p className="hint">The flow's name was changed: save it (Ctrl+S) before publishing.</p>}
       {busy && target === 'go' && <p className="hint">Building the Go binary; this can take a minute the first time.</p>}

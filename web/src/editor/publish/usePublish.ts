@@ -1,11 +1,11 @@
 // Publishing the saved flow as a version (JS or Go): the chosen target
 // (remembered per flow), progress, problems, build log and revision conflicts.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ApiError, api } from '../../api';
 import type { Info, Problem, Version } from '../../types';
 import { toast, useElapsed } from '../../ui';
 import { isError } from '../../problems';
-import { bundleTargets, chooseTarget, loadTarget, saveTarget } from '../../targets';
+import { bundleTargets, chooseTarget, rememberTarget, rememberedTarget } from '../../targets';
 
 /** A publish refused because the flow was saved since the editor loaded it. */
 export interface PublishConflict {
@@ -33,12 +33,15 @@ export interface PublishOptions {
 export function usePublish(opts: PublishOptions) {
   const { flowName, setError } = opts;
   const targets = bundleTargets(opts.info);
-  // Remembered per flow: this panel is unmounted whenever another tab shows.
-  const [remembered, setRemembered] = useState(() => loadTarget(flowName));
+  // Remembered per flow (else the last choice anywhere): this panel is
+  // unmounted whenever another tab shows, and the page may be reloaded.
+  const [remembered, setRemembered] = useState(() => rememberedTarget(flowName));
+  // Saving under a new name moves the flow: take that name's choice.
+  useEffect(() => setRemembered(rememberedTarget(flowName)), [flowName]);
   const target = chooseTarget(remembered, targets);
   const pickTarget = (t: string) => {
     setRemembered(t);
-    saveTarget(flowName, t);
+    rememberTarget(flowName, t);
   };
   const [busy, setBusy] = useState(false);
   const elapsed = useElapsed(busy);
