@@ -7,7 +7,7 @@
 // target is remembered, the saved-requests menu fits the panel, and
 // auto-layout keeps a readable zoom.
 import type { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, nodeLocator, createFlowViaAPI, dragFromPalette, fillEditor } from './fixtures';
+import { test, expect, nodeLocator, createFlowViaAPI, dragFromPalette, fillEditor, shotsDir } from './fixtures';
 
 const simple = (name: string, body = '"one"') => ({
   version: 1,
@@ -72,6 +72,7 @@ test('the flows list and the Publish tab show drift; older versions are rollback
   await expect(status.getByTestId('drift-undeployed')).toHaveText('published, not deployed');
   await expect(status.getByTestId('drift-unpublished')).toHaveCount(0);
   await expect(status).toContainText('v2 is not deployed; v1 is.');
+  await page.screenshot({ path: `${shotsDir}/publish-drift.png` });
   const v1 = page.locator('tr[data-version="1"]');
   const v2 = page.locator('tr[data-version="2"]');
   await expect(v2.getByTestId('version-label')).toHaveText('v2 · js · from revision 2');

@@ -1,7 +1,7 @@
 // A save that meets someone else's merges with it: changes that do not
 // overlap are saved together without asking; overlapping ones are chosen
 // per node; overwriting theirs takes a second, explicit step.
-import { test, expect, nodeLocator, fillEditor, createFlowViaAPI } from './fixtures';
+import { test, expect, nodeLocator, fillEditor, createFlowViaAPI, shotsDir } from './fixtures';
 import type { APIRequestContext, Page } from '@playwright/test';
 
 function flow(name: string) {
@@ -97,6 +97,7 @@ test('overlapping edits are chosen per node, with both versions shown', async ({
   await expect(reply.locator('[data-side="mine"] .hl')).toContainText('"body"');
   await expect(reply.locator('[data-side="mine"]')).toContainText('"status": 201');
   await expect(reply.locator('[data-side="mine"] .hl', { hasText: 'status' })).toHaveCount(0);
+  await page.screenshot({ path: `${shotsDir}/merge-per-node.png` });
 
   // Nothing is saved until every conflict has a choice.
   const apply = dialog.getByRole('button', { name: 'Apply and save' });

@@ -84,6 +84,7 @@ test('completion, typo warnings, readable errors, live values and pinned data', 
   await expect(cond.locator('.field-error')).toContainText('the condition gives a number, not a bool');
   await fillEditor(page, 'condition', 'nodes.set_1.total > 100');
   await expect(cond.getByTestId('live-value')).toHaveText('last run: true');
+  await expect(page.getByTestId('problems-toggle')).toHaveText(/^No problems/);
   await page.screenshot({ path: `${shotsDir}/live-values.png` });
 
   // Pin set_1's output, edit the pinned data's source away: the next run
@@ -92,6 +93,7 @@ test('completion, typo warnings, readable errors, live values and pinned data', 
   await expect(panel).toHaveAttribute('data-node', 'set_1');
   await panel.getByTestId('pin-output').click();
   await expect(panel.getByTestId('pinned-data')).toContainText('150');
+  await expect(nodeLocator(page, 'set_1').getByTestId('pin-badge')).toBeVisible();
   await page.getByRole('tab', { name: 'Test' }).click();
   await fillEditor(page, 'test-body', JSON.stringify({ items: [{ qty: 1, price: 5 }] }), page.getByTestId('test-panel'));
   await page.getByTestId('run-test').click();
@@ -106,6 +108,7 @@ test('completion, typo warnings, readable errors, live values and pinned data', 
   await expect(panel.getByTestId('pinned-data')).toBeVisible();
   await panel.getByTestId('pinned-data').getByRole('button', { name: 'Unpin' }).click();
   await expect(panel.getByTestId('pinned-data')).toHaveCount(0);
+  await expect(nodeLocator(page, 'set_1').getByTestId('pin-badge')).toHaveCount(0);
   await page.getByRole('tab', { name: 'Test' }).click();
   await page.getByTestId('run-test').click();
   await expect(page.getByTestId('response-status')).toHaveText('202');

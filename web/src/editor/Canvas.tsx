@@ -38,6 +38,8 @@ interface Props {
   byType: Map<string, Spec>;
   problems: Map<string, Problem[]>;
   run: RunView | null;
+  /** Nodes whose output is pinned as sample data for test runs. */
+  pinned?: ReadonlySet<string>;
   onNodeDoubleClick?: (id: string) => void;
   onNodeClick?: (id: string) => void;
   /** Fit the flow in view at first; a new, nearly empty flow starts at the top left instead. */
@@ -46,9 +48,9 @@ interface Props {
   readOnly?: boolean;
 }
 
-type Cached = { src: FlowNode; spec?: Spec; selected: boolean; status?: RunStatus; stale: boolean; problems: Problem[] | undefined; w?: number; h?: number; taken?: string; rf: FlowRFNode };
+type Cached = { src: FlowNode; spec?: Spec; selected: boolean; status?: RunStatus; stale: boolean; pin: boolean; problems: Problem[] | undefined; w?: number; h?: number; taken?: string; rf: FlowRFNode };
 
-export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNodeClick, initialFit, readOnly = false }: Props) {
+export function Canvas({ store, byType, problems, run, pinned, onNodeDoubleClick, onNodeClick, initialFit, readOnly = false }: Props) {
   const categoryColor = useCategoryColor();
   const doc = useEditor(store, (s) => s.doc);
   const selectedNodes = useEditor(store, (s) => s.selectedNodes);
@@ -71,12 +73,13 @@ export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNode
       const span = run?.spans.get(n.id);
       const status: RunStatus | undefined = run?.nodes.has(n.id) ? (span ? (span.error ? 'failed' : 'ok') : 'skipped') : undefined;
       const stale = !!status && !!run?.stale;
+      const pin = !!pinned?.has(n.id);
       const probs = problems.get(n.id);
       const m = measured.current.get(n.id);
       const taken = span?.port;
       const prev = cache.current.get(n.id);
       let c: Cached;
-      if (prev && prev.src === n && prev.spec === spec && prev.selected === selected && prev.status === status && prev.stale === stale && prev.problems === probs && prev.w === m?.width && prev.h === m?.height && prev.taken === taken) {
+      if (prev && prev.src === n && prev.spec === spec && prev.selected === selected && prev.status === status && prev.stale === stale && prev.pin === pin && prev.problems === probs && prev.w === m?.width && prev.h === m?.height && prev.taken === taken) {
         c = prev;
       } else {
         const errs = probs?.filter(isError) ?? [];
@@ -92,6 +95,7 @@ export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNode
             ports: portsOf(n, spec),
             status,
             stale,
+            pinned: pin,
             duration: span?.duration_ms,
             problems: errs.length,
             problemText: errs.map((p) => p.message).join('\n') || undefined,
@@ -101,14 +105,14 @@ export function Canvas({ store, byType, problems, run, onNodeDoubleClick, onNode
           },
         };
         if (m) rf.measured = m;
-        c = { src: n, spec, selected, status, stale, problems: probs, w: m?.width, h: m?.height, taken, rf };
+        c = { src: n, spec, selected, status, stale, pin, problems: probs, w: m?.width, h: m?.height, taken, rf };
       }
       next.set(n.id, c);
       out.push(c.rf);
     });
     cache.current = next;
     return out;
-  }, [doc.nodes, selectedNodes, byType, problems, run, measureTick]);
+  }, [doc.nodes, selectedNodes, byType, problems, run, pinned, measureTick]);
 
   const edges = useMemo(() => {
     const sel = new Set(selectedEdges);

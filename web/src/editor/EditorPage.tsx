@@ -84,6 +84,7 @@ function Editor({ initial }: { initial: Loaded }) {
           byType={byType}
           validation={validation}
           run={testRuns.run}
+          pinned={testRuns.pinned}
           initialFit={initial.doc.nodes.length > 1}
           onNodeClick={() => nav.setTab('node')}
           onClearRun={() => testRuns.setTestResult(null)}

@@ -15,6 +15,8 @@ export type NodeData = {
   status?: RunStatus;
   /** The status is from a run of an earlier meaning of the flow. */
   stale?: boolean;
+  /** Test runs use a pinned output instead of running this node. */
+  pinned?: boolean;
   duration?: number;
   /** Errors on this node (red badge). */
   problems: number;
@@ -60,6 +62,11 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowRFNode>) {
         {warnings > 0 && (
           <span className="badge warnings" title={data.warningText} aria-label={`${warnings} warning${warnings === 1 ? '' : 's'}`} data-testid="warning-badge">
             ⚠ {warnings}
+          </span>
+        )}
+        {data.pinned && (
+          <span className="badge pin" title="Pinned sample data: test runs use its pinned output instead of running it" data-testid="pin-badge">
+            📌
           </span>
         )}
         {status && (

@@ -15,6 +15,7 @@ export function CanvasColumn(props: {
   byType: Map<string, Spec>;
   validation: Validation;
   run: RunView | null;
+  pinned: ReadonlySet<string>;
   /** Fit the view at start (more than one node). */
   initialFit: boolean;
   onNodeClick: () => void;
@@ -28,7 +29,7 @@ export function CanvasColumn(props: {
   return (
     <div className="canvas-col">
       <div className="canvas-wrap" ref={canvasRef} data-testid="canvas">
-        <Canvas store={store} byType={byType} problems={byNode} run={run} initialFit={props.initialFit} onNodeClick={props.onNodeClick} readOnly={readOnly} />
+        <Canvas store={store} byType={byType} problems={byNode} run={run} pinned={props.pinned} initialFit={props.initialFit} onNodeClick={props.onNodeClick} readOnly={readOnly} />
         {doc.nodes.length <= 1 && !readOnly && (
           <div className="canvas-hint" aria-hidden="true">
             Drag nodes from the palette on the left, then connect a node's port (right side) to the next node (left side).

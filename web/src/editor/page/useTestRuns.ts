@@ -45,7 +45,10 @@ export function useTestRuns(savedName: string, initialDoc: FlowDoc, store: Edito
   const ranNodes = useMemo(() => (last ? new Set(last.doc.nodes.map((n) => n.id)) : null), [last]);
   const run: RunView | null = useMemo(() => (spans && ranNodes ? { spans, nodes: ranNodes, stale } : null), [spans, ranNodes, stale]);
 
-  return { testResult: last?.result ?? null, setTestResult, docForRun, run, stale, draft, setDraft, testEnv, setTestEnv, allowEgress };
+  const pins = testEnv.pins;
+  const pinned = useMemo(() => new Set(Object.keys(pins)), [pins]);
+
+  return { testResult: last?.result ?? null, setTestResult, docForRun, run, stale, draft, setDraft, testEnv, setTestEnv, allowEgress, pinned };
 }
 
 export type TestRuns = ReturnType<typeof useTestRuns>;
