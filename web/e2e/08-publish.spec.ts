@@ -3,26 +3,10 @@
 // Go version deploys and answers on the gateway; a target the server cannot
 // build is shown disabled with the reason; publishing a revision that is no
 // longer the saved one is refused, and the editor offers to reload.
-import { test, expect, nodeLocator, createFlowViaAPI } from './fixtures';
-
-const doc = (name: string, condition: string) => ({
-  version: 1,
-  name,
-  nodes: [
-    { id: 'start', type: 'trigger.http', config: { method: 'GET', path: `/${name}` }, position: { x: 40, y: 160 } },
-    { id: 'check', type: 'if', config: { condition }, position: { x: 320, y: 160 } },
-    { id: 'yes', type: 'response', config: { body: '"yes"' }, position: { x: 620, y: 60 } },
-    { id: 'no', type: 'response', config: { body: '"no"' }, position: { x: 620, y: 280 } },
-  ],
-  edges: [
-    { from: 'start', to: 'check' },
-    { from: 'check', to: 'yes', port: 'true' },
-    { from: 'check', to: 'no', port: 'false' },
-  ],
-});
+import { test, expect, nodeLocator, createFlowViaAPI, ifFlow } from './fixtures';
 
 test('publishing an invalid flow lists its problems', async ({ page, api, guard }) => {
-  await createFlowViaAPI(api, doc('publish-invalid', '"yes"'));
+  await createFlowViaAPI(api, ifFlow('publish-invalid', '"yes"'));
   // Publish is disabled while validation as you work reports errors (see
   // 14-drift); the server checks again, and its refusal is what is tested
   // here, so validation as you work is told to see nothing.
@@ -43,7 +27,7 @@ test('a Go build shows a spinner and the elapsed time, then deploys and answers 
   test.skip(!!process.env.FLOWLINE_E2E_SKIP_GO, 'FLOWLINE_E2E_SKIP_GO is set');
   // A cold Go build cache takes up to ~90 s; the whole journey gets room.
   test.setTimeout(240_000);
-  await createFlowViaAPI(api, doc('publish-go', 'request.query.ok == "1"'));
+  await createFlowViaAPI(api, ifFlow('publish-go', 'request.query.ok == "1"'));
   await page.goto('/#/flows/publish-go');
   await page.getByRole('tab', { name: 'Publish' }).click();
   const go = page.getByRole('radio', { name: 'Go' });
@@ -94,7 +78,7 @@ test('a Go build shows a spinner and the elapsed time, then deploys and answers 
 });
 
 test('a bundle target the server cannot build is disabled, with the reason shown', async ({ page, api }) => {
-  await createFlowViaAPI(api, doc('publish-nogo', 'request.query.ok == "1"'));
+  await createFlowViaAPI(api, ifFlow('publish-nogo', 'request.query.ok == "1"'));
   // This server has Go; answer /info as one without the toolchain would.
   await page.route('**/api/v1/info', async (route) => {
     const res = await route.fetch();
@@ -120,12 +104,12 @@ test('a bundle target the server cannot build is disabled, with the reason shown
 });
 
 test('publishing a revision that was saved over elsewhere is refused, and reloading fixes it', async ({ page, api, guard }) => {
-  const created = await createFlowViaAPI(api, doc('publish-stale', 'request.query.ok == "1"'));
+  const created = await createFlowViaAPI(api, ifFlow('publish-stale', 'request.query.ok == "1"'));
   await page.goto('/#/flows/publish-stale');
   await expect(page.getByTestId('save-state')).toHaveText(`Saved · rev ${created.revision}`);
   // Someone else saves the flow: the editor still shows the first revision.
   const put = await api.put('flows/publish-stale', {
-    data: doc('publish-stale', 'request.query.ok == "yes"'),
+    data: ifFlow('publish-stale', 'request.query.ok == "yes"'),
     headers: { 'If-Match': String(created.revision) },
   });
   expect(put.status(), await put.text()).toBe(200);

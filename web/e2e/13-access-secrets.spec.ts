@@ -4,20 +4,10 @@
 // API key, creates one (shown once) and revokes it, as the gateway sees; a
 // test run's call refused by the egress policy offers to allow the address
 // for test runs.
-import { test, expect, createFlowViaAPI, nodeLocator, shotsDir } from './fixtures';
+import { test, expect, createFlowViaAPI, nodeLocator, shotsDir, replyFlow } from './fixtures';
 import type { APIRequestContext, Page } from '@playwright/test';
 
 const REASON = 'Viewers can read flows; ask an admin for the editor role.';
-
-const replyFlow = (name: string, body: string) => ({
-  version: 1,
-  name,
-  nodes: [
-    { id: 'start', type: 'trigger.http', config: { method: 'GET', path: `/${name}` }, position: { x: 40, y: 140 } },
-    { id: 'reply', type: 'response', config: { body }, position: { x: 340, y: 140 } },
-  ],
-  edges: [{ from: 'start', to: 'reply' }],
-});
 
 /** Publishes a JS version and deploys it through the API; waits until it runs. */
 async function deployViaAPI(api: APIRequestContext, name: string, revision: number) {

@@ -7,17 +7,7 @@
 // target is remembered, the saved-requests menu fits the panel, and
 // auto-layout keeps a readable zoom.
 import type { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, nodeLocator, createFlowViaAPI, dragFromPalette, fillEditor, shotsDir } from './fixtures';
-
-const simple = (name: string, body = '"one"') => ({
-  version: 1,
-  name,
-  nodes: [
-    { id: 'start', type: 'trigger.http', config: { method: 'GET', path: `/${name}` }, position: { x: 40, y: 140 } },
-    { id: 'reply', type: 'response', config: { body }, position: { x: 340, y: 140 } },
-  ],
-  edges: [{ from: 'start', to: 'reply' }],
-});
+import { test, expect, nodeLocator, createFlowViaAPI, dragFromPalette, fillEditor, shotsDir, replyFlow, ifFlow } from './fixtures';
 
 async function publishViaAPI(api: APIRequestContext, name: string, revision: number) {
   const v = await api.post(`flows/${name}/versions`, { data: { target: 'js', revision } });
@@ -34,7 +24,7 @@ const row = (page: Page, flow: string) => page.locator(`tr[data-flow="${flow}"]`
 
 test('the flows list and the Publish tab show drift; older versions are rollbacks; deployments have names, not ids', async ({ page, api }) => {
   const name = 'drift-badges';
-  await createFlowViaAPI(api, simple(name));
+  await createFlowViaAPI(api, replyFlow(name));
   expect(await publishViaAPI(api, name, 1)).toBe(1);
 
   // Published, nothing runs.
@@ -51,7 +41,7 @@ test('the flows list and the Publish tab show drift; older versions are rollback
   await expect(row(page, name).getByTestId('drift-undeployed')).toHaveCount(0);
 
   // Saved since: the list says the changes are not published.
-  const put = await api.put(`flows/${name}`, { data: simple(name, '"two"'), headers: { 'If-Match': '1' } });
+  const put = await api.put(`flows/${name}`, { data: replyFlow(name, '"two"'), headers: { 'If-Match': '1' } });
   expect(put.status(), await put.text()).toBe(200);
   await page.reload();
   await expect(row(page, name).getByTestId('drift-unpublished')).toHaveText('changes not published');
@@ -117,7 +107,7 @@ test('the flows list and the Publish tab show drift; older versions are rollback
 
 test('test results go stale when the flow changes in meaning, not when nodes move', async ({ page, api }) => {
   const name = 'drift-stale';
-  await createFlowViaAPI(api, simple(name));
+  await createFlowViaAPI(api, replyFlow(name));
   await page.goto(`/#/flows/${name}`);
   await page.getByRole('tab', { name: 'Test' }).click();
   await page.getByTestId('run-test').click();
@@ -169,21 +159,7 @@ test('test results go stale when the flow changes in meaning, not when nodes mov
 
 test('Save & publish is disabled while the flow has errors, and says why', async ({ page, api }) => {
   const name = 'drift-errors';
-  await createFlowViaAPI(api, {
-    version: 1,
-    name,
-    nodes: [
-      { id: 'start', type: 'trigger.http', config: { method: 'GET', path: `/${name}` }, position: { x: 40, y: 160 } },
-      { id: 'check', type: 'if', config: { condition: 'request.query.ok == "1"' }, position: { x: 320, y: 160 } },
-      { id: 'yes', type: 'response', config: { body: '"yes"' }, position: { x: 620, y: 60 } },
-      { id: 'no', type: 'response', config: { body: '"no"' }, position: { x: 620, y: 280 } },
-    ],
-    edges: [
-      { from: 'start', to: 'check' },
-      { from: 'check', to: 'yes', port: 'true' },
-      { from: 'check', to: 'no', port: 'false' },
-    ],
-  });
+  await createFlowViaAPI(api, ifFlow(name, 'request.query.ok == "1"'));
   await page.goto(`/#/flows/${name}`);
   // A condition that is not a bool is an error (not a warning).
   await nodeLocator(page, 'check').click();
@@ -240,8 +216,8 @@ test('the publish target is remembered per flow, falls back to the last choice, 
     if (route.request().method() !== 'POST') return route.continue();
     await route.fulfill({ status: 201, json: { version: 1, target: 'go', revision: 1, created_at: new Date().toISOString() } });
   });
-  await createFlowViaAPI(api, simple('drift-target-a'));
-  await createFlowViaAPI(api, simple('drift-target-b'));
+  await createFlowViaAPI(api, replyFlow('drift-target-a'));
+  await createFlowViaAPI(api, replyFlow('drift-target-b'));
   const go = page.getByRole('radio', { name: 'Go' });
   const js = page.getByRole('radio', { name: 'JavaScript' });
 
@@ -275,7 +251,7 @@ test('the publish target is remembered per flow, falls back to the last choice, 
 
 test('the saved-requests menu fits the Test tab, long names shortened', async ({ page, api }) => {
   const name = 'drift-samples';
-  await createFlowViaAPI(api, simple(name));
+  await createFlowViaAPI(api, replyFlow(name));
   await page.goto(`/#/flows/${name}`);
   await page.getByRole('tab', { name: 'Test' }).click();
   const long = 'a-saved-request-with-a-rather-long-name-that-describes-everything-it-does-in-detail';
@@ -350,7 +326,7 @@ test('auto-layout keeps a readable zoom and shows the start of a large flow', as
   await expect(page.getByTestId('save-state')).toHaveText(/^Saved/);
 
   // A small flow is fitted whole, not zoomed in past the maximum.
-  await createFlowViaAPI(api, simple('drift-layout-small'));
+  await createFlowViaAPI(api, replyFlow('drift-layout-small'));
   await page.goto('/#/flows/drift-layout-small');
   await expect(nodeLocator(page, 'reply')).toBeVisible();
   await page.getByRole('button', { name: 'Auto-layout' }).click();

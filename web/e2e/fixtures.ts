@@ -160,3 +160,31 @@ export async function createFlowViaAPI(api: APIRequestContext, doc: unknown) {
   expect(r.status(), await r.text()).toBe(201);
   return r.json();
 }
+
+/** A flow of a GET trigger at /<name> and a response with body (an expression). */
+export const replyFlow = (name: string, body = '"one"') => ({
+  version: 1,
+  name,
+  nodes: [
+    { id: 'start', type: 'trigger.http', config: { method: 'GET', path: `/${name}` }, position: { x: 40, y: 140 } },
+    { id: 'reply', type: 'response', config: { body }, position: { x: 340, y: 140 } },
+  ],
+  edges: [{ from: 'start', to: 'reply' }],
+});
+
+/** A flow that branches on condition (node `check`) to the responses `yes` and `no`. */
+export const ifFlow = (name: string, condition: string) => ({
+  version: 1,
+  name,
+  nodes: [
+    { id: 'start', type: 'trigger.http', config: { method: 'GET', path: `/${name}` }, position: { x: 40, y: 160 } },
+    { id: 'check', type: 'if', config: { condition }, position: { x: 320, y: 160 } },
+    { id: 'yes', type: 'response', config: { body: '"yes"' }, position: { x: 620, y: 60 } },
+    { id: 'no', type: 'response', config: { body: '"no"' }, position: { x: 620, y: 280 } },
+  ],
+  edges: [
+    { from: 'start', to: 'check' },
+    { from: 'check', to: 'yes', port: 'true' },
+    { from: 'check', to: 'no', port: 'false' },
+  ],
+});

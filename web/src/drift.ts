@@ -3,7 +3,7 @@
 // rollback actions, deployments named without raw ids, and whether a test
 // run still describes the flow on the canvas (stale results).
 import type { FlowDoc } from './types';
-import { portOf } from './flow';
+import { portOf, same } from './flow';
 
 /** A deployment that serves, or is about to: not stopped, not failed. */
 export function isActive(status: string): boolean {
@@ -116,20 +116,6 @@ export function pathFromName(name: string): string {
   return '/' + name;
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((x, i) => deepEqual(x, bb[i]));
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  return ak.length === bk.length && ak.every((k) => deepEqual(ao[k], bo[k]));
-}
 
 function edgeList(doc: FlowDoc): string[] {
   return doc.edges.map((e) => `${e.from}\u0000${portOf(e)}\u0000${e.to}`).sort();
@@ -149,7 +135,7 @@ export function sameRunMeaning(ran: FlowDoc, now: FlowDoc): boolean {
       const m = byId.get(n.id);
       if (!m || m.type !== n.type) return false;
       // Configs are replaced, never mutated: the same object means the same config.
-      if (m.config !== n.config && !deepEqual(m.config ?? {}, n.config ?? {})) return false;
+      if (m.config !== n.config && !same(m.config ?? {}, n.config ?? {})) return false;
     }
   }
   if (ran.edges === now.edges) return true;

@@ -222,3 +222,20 @@ export function download(filename: string, text: string, type = 'application/jso
 export function exportText(doc: FlowDoc): string {
   return JSON.stringify(cleanDoc(doc), null, 2) + '\n';
 }
+
+/** Deep equality of JSON values; key order does not matter. */
+export function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => same(x, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  // An absent key and an undefined one are the same (JSON drops both).
+  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
+  for (const k of keys) if (!same(ao[k], bo[k])) return false;
+  return true;
+}

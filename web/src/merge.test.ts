@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { merge3, nodeDiff, renames, resolve, same, type NodeConflict } from './merge';
+import { merge3, nodeDiff, renames, resolve, type NodeConflict } from './merge';
+import { same } from './flow';
 import { renameNode } from './flow';
 import { copyOf, copyPath, pathProblem } from './copy';
 import type { FlowDoc, FlowNode } from './types';

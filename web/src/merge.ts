@@ -4,7 +4,7 @@
 // config fields combine by themselves; both changing the same field
 // differently, or one deleting a node the other changed, is a conflict,
 // decided per node (or per flow-level field) with resolve().
-import { edgeKey, renameNode } from './flow';
+import { edgeKey, renameNode, same } from './flow';
 import type { Config, FlowDoc, FlowEdge, FlowNode } from './types';
 
 export type Side = 'mine' | 'theirs';
@@ -48,22 +48,6 @@ export interface MergeResult {
   draft: FlowDoc;
 }
 
-/** Deep equality of JSON values; key order does not matter. */
-export function same(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((x, i) => same(x, bb[i]));
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  // An absent key and an undefined one are the same (JSON drops both).
-  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
-  for (const k of keys) if (!same(ao[k], bo[k])) return false;
-  return true;
-}
 
 /** The three-way choice for one value: what both agree on, or the side that changed it; null when both changed it differently. */
 function pick<T>(base: T, mine: T, theirs: T): { value: T } | null {

@@ -5,8 +5,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../../api';
 import type { FlowDoc, FlowRecord } from '../../types';
-import { merge3, same, type MergeResult } from '../../merge';
-import { NAME_RE, cleanDoc } from '../../flow';
+import { merge3, type MergeResult } from '../../merge';
+import { NAME_RE, cleanDoc, same } from '../../flow';
 import { flowHref, navigate, setLeaveGuard } from '../../router';
 import { toast } from '../../ui';
 import { autoLayout } from '../layout';
