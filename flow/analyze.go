@@ -113,7 +113,7 @@ func Analyze(d *Document, r *Registry, samples map[string]any) Analysis {
 }
 
 func severityOf(t *Type) Severity {
-	if t.From == TypeFromSample {
+	if !certain(t) {
 		return SeverityWarning
 	}
 	return SeverityError

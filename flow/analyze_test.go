@@ -111,3 +111,23 @@ func TestAnalyzeSamplesAndSchemas(t *testing.T) {
 		t.Errorf("call's body = %+v", b)
 	}
 }
+
+// TestAnalyzeGuessesWarn: types known only from a schema or a test run may
+// not hold (a request that failed validation, another run), so what they
+// show is a warning, never an error.
+func TestAnalyzeGuessesWarn(t *testing.T) {
+	doc := `{"version":1,"name":"v","nodes":[
+	 {"id":"start","type":"trigger.http","config":{"method":"POST","path":"/v"}},
+	 {"id":"check","type":"validate","config":{"schema":{"type":"object","properties":{"email":{"type":"string"}}}}},
+	 {"id":"done","type":"response","config":{"body":"{\"a\": request.body.email > 1, \"b\": request.body.emial.x, \"c\": request.query.n > 1}"}}],
+	"edges":[{"from":"start","to":"check"},{"from":"check","to":"done"}]}`
+	a := analyze(t, doc, nil)
+	if len(a.Problems) != 3 {
+		t.Fatalf("want 3 problems, got %v", a.Problems)
+	}
+	for _, p := range a.Problems {
+		if p.Severity != flow.SeverityWarning {
+			t.Errorf("%v: want a warning", p)
+		}
+	}
+}

@@ -207,18 +207,18 @@ func (w *typeWalk) member(n *ast.MemberNode) *Type {
 	switch {
 	case base.is(TypeNil):
 		if !n.Optional {
-			w.report(n, base.From == "", "%s is always nil here, so reading a field of it fails; write %s?.%s to get nil instead",
+			w.report(n, certain(base), "%s is always nil here, so reading a field of it fails; write %s?.%s to get nil instead",
 				w.text(n.Node), strings.Trim(w.text(n.Node), "`"), w.text(n.Property))
 		}
 		return NilType
 	case base.is(TypeString), base.is(TypeNumber), base.is(TypeBool):
 		if isName {
-			w.report(n, base.From == "", "%s is a %s; it has no field %q", w.text(n.Node), base.Kind, prop.Value)
+			w.report(n, certain(base), "%s is a %s; it has no field %q", w.text(n.Node), base.Kind, prop.Value)
 		}
 		return AnyType
 	case base.is(TypeList):
 		if isName {
-			w.report(n, base.From == "", "%s is a list; read an item first (%s[0].%s) or use map(%s, .%s)",
+			w.report(n, certain(base), "%s is a list; read an item first (%s[0].%s) or use map(%s, .%s)",
 				w.text(n.Node), strings.Trim(w.text(n.Node), "`"), prop.Value, strings.Trim(w.text(n.Node), "`"), prop.Value)
 			return AnyType
 		}
@@ -231,10 +231,7 @@ func (w *typeWalk) member(n *ast.MemberNode) *Type {
 			return AnyType
 		}
 		w.missingField(n, base, prop.Value)
-		if base.From == TypeFromSample {
-			return &Type{Kind: TypeNil, From: TypeFromSample}
-		}
-		return NilType
+		return &Type{Kind: TypeNil, From: base.From}
 	}
 	return AnyType
 }
@@ -248,7 +245,7 @@ func (w *typeWalk) missingField(n *ast.MemberNode, base *Type, name string) {
 		msg = fmt.Sprintf("there is no node %q in this flow", name)
 	case base.From == TypeFromSample:
 		msg = fmt.Sprintf("%s had no field %q in the last test run", what, name)
-	case base.From == "schema":
+	case base.From == TypeFromSchema:
 		msg = fmt.Sprintf("the schema of %s has no property %q", what, name)
 	default:
 		msg = fmt.Sprintf("%s has no field %q", what, name)
@@ -317,17 +314,6 @@ func (w *typeWalk) binary(n *ast.BinaryNode) *Type {
 		return NumberType
 	}
 	return AnyType
-}
-
-// certain reports whether issues about ts are sure: no type among them is
-// only a guess from a test run.
-func certain(ts ...*Type) bool {
-	for _, t := range ts {
-		if t.From == TypeFromSample {
-			return false
-		}
-	}
-	return true
 }
 
 // nilOperand reports an operand that is always nil, which no arithmetic or

@@ -36,8 +36,13 @@ const (
 	TypeList   TypeKind = "list"
 )
 
-// TypeFromSample marks a map whose keys come from one observed value.
-const TypeFromSample = "sample"
+// Where a type is known from, when not from the flow itself: a test run's
+// value, or a validate schema (which holds only where the value passed it).
+// Problems found with such types are warnings, never errors.
+const (
+	TypeFromSample = "sample"
+	TypeFromSchema = "schema"
+)
 
 // Shorthands for the common types.
 var (
@@ -74,31 +79,31 @@ func (t *Type) fieldNames() []string {
 	return names
 }
 
-// TypeOf is the type of a value seen in a test run. Its maps are closed
-// but marked as samples: another run may carry other keys.
+// TypeOf is the type of a value seen in a test run, marked as a sample:
+// another run may carry other keys and values.
 func TypeOf(v any) *Type {
+	t := &Type{Kind: TypeAny, From: TypeFromSample}
 	switch v := v.(type) {
 	case nil:
-		return NilType
+		t.Kind = TypeNil
 	case bool:
-		return BoolType
+		t.Kind = TypeBool
 	case float64, float32, int, int64, int32, json.Number:
-		return NumberType
+		t.Kind = TypeNumber
 	case string:
-		return StringType
+		t.Kind = TypeString
 	case []any:
-		if len(v) == 0 {
-			return ListOf(AnyType)
+		t.Kind, t.Elem = TypeList, AnyType
+		if len(v) > 0 {
+			t.Elem = TypeOf(v[0])
 		}
-		return ListOf(TypeOf(v[0]))
 	case map[string]any:
-		f := make(map[string]*Type, len(v))
+		t.Kind, t.Fields = TypeMap, make(map[string]*Type, len(v))
 		for k, x := range v {
-			f[k] = TypeOf(x)
+			t.Fields[k] = TypeOf(x)
 		}
-		return &Type{Kind: TypeMap, Fields: f, From: TypeFromSample}
 	}
-	return AnyType
+	return t
 }
 
 // SchemaType is the type of the values a JSON Schema accepts, as far as
@@ -108,33 +113,32 @@ func SchemaType(schema map[string]any) *Type {
 	if schema == nil {
 		return AnyType
 	}
+	t := &Type{Kind: TypeAny, From: TypeFromSchema}
 	typ, _ := schema["type"].(string)
 	props, hasProps := schema["properties"].(map[string]any)
 	switch {
 	case typ == "object" || (typ == "" && hasProps):
-		f := make(map[string]*Type, len(props))
+		t.Kind, t.Fields = TypeMap, make(map[string]*Type, len(props))
 		for k, p := range props {
 			ps, _ := p.(map[string]any)
-			f[k] = SchemaType(ps)
+			t.Fields[k] = SchemaType(ps)
 		}
-		t := &Type{Kind: TypeMap, Fields: f, From: "schema"}
 		if ap, ok := schema["additionalProperties"]; (ok && ap != false) || !hasProps {
 			t.Open = true
 		}
-		return t
 	case typ == "array":
 		items, _ := schema["items"].(map[string]any)
-		return ListOf(SchemaType(items))
+		t.Kind, t.Elem = TypeList, SchemaType(items)
 	case typ == "string":
-		return StringType
+		t.Kind = TypeString
 	case typ == "number" || typ == "integer":
-		return NumberType
+		t.Kind = TypeNumber
 	case typ == "boolean":
-		return BoolType
+		t.Kind = TypeBool
 	case typ == "null":
-		return NilType
+		t.Kind = TypeNil
 	}
-	return AnyType
+	return t
 }
 
 // Union is a type for a value that is a or b.
@@ -154,15 +158,30 @@ func Union(a, b *Type) *Type {
 		for k, t := range b.Fields {
 			f[k] = Union(f[k], t)
 		}
-		from := a.From
-		if b.From == TypeFromSample {
-			from = b.From
-		}
-		return &Type{Kind: TypeMap, Fields: f, Open: a.Open || b.Open, From: from}
+		return &Type{Kind: TypeMap, Fields: f, Open: a.Open || b.Open, From: guessed(a, b)}
 	case a.Kind == TypeList:
-		return ListOf(Union(a.Elem, b.Elem))
+		return &Type{Kind: TypeList, Elem: Union(a.Elem, b.Elem), From: guessed(a, b)}
 	}
-	return a
+	return &Type{Kind: a.Kind, From: guessed(a, b)}
+}
+
+// guessed is the From of a union: a guess when either side is one.
+func guessed(a, b *Type) string {
+	if a.From != "" {
+		return a.From
+	}
+	return b.From
+}
+
+// certain reports whether problems found with ts are sure: none is known
+// only from a test run or a schema.
+func certain(ts ...*Type) bool {
+	for _, t := range ts {
+		if t.From != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // String names t in messages.
