@@ -158,18 +158,45 @@ func (m *Meter) explain(err error) error {
 		return errTooDeep
 	}
 	var fe *file.Error
-	if errors.As(err, &fe) && fe.Message == "memory budget exceeded" {
+	if !errors.As(err, &fe) {
+		fe = nil
+	}
+	if fe != nil && fe.Message == "memory budget exceeded" {
 		return &BudgetError{Limit: m.maxBytes}
 	}
 	if m.ctx != nil && errors.Is(err, m.ctx.Err()) && m.ctx.Err() != nil {
 		return fmt.Errorf("expression interrupted: %w", m.ctx.Err())
 	}
+	if fe != nil {
+		// expr's message ends in a snippet of the source with a caret,
+		// which reads right only in a fixed-width block: it is left out
+		// (the location stays), so an API client gets the reason, not the
+		// flow's source.
+		return errors.New(cutErrorText(runtimeMessage(fe.Message) + fmt.Sprintf(" (%d:%d)", fe.Line, fe.Column+1)))
+	}
 	if msg := err.Error(); len(msg) > maxErrorText {
-		// int(s) and the like put their argument in the message, which
-		// then goes to the response, the logs and the trace.
-		return errors.New(strings.ToValidUTF8(msg[:maxErrorText], "") + "...")
+		return errors.New(cutErrorText(msg))
 	}
 	return err
+}
+
+// cutErrorText bounds msg: int(s) and the like put their argument in the
+// message, which then goes to the response, the logs and the trace.
+func cutErrorText(msg string) string {
+	if len(msg) <= maxErrorText {
+		return msg
+	}
+	return strings.ToValidUTF8(msg[:maxErrorText], "") + "..."
+}
+
+// runtimeMessage puts into words the errors of Go's reflection that expr
+// lets through: a built-in given nil where it needs a list (a missing
+// field: sum(request.body.itms, ...)).
+func runtimeMessage(msg string) string {
+	if strings.HasPrefix(msg, "reflect: call of reflect.Value.") && strings.HasSuffix(msg, " on zero Value") {
+		return "a value is nil where a list, a map or a string is needed (is a field missing or misspelled?)"
+	}
+	return msg
 }
 
 // maxErrorText bounds an evaluation error's message: the source snippet

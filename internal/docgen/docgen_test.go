@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/flowline/flowline/flow/nodes"
+	"github.com/flowline/flowline/internal/conformance"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated files")
@@ -46,5 +48,29 @@ func TestGeneratedCurrent(t *testing.T) {
 		if !bytes.Contains(doc, []byte(typ)) {
 			t.Errorf("the reference does not describe %s", typ)
 		}
+	}
+}
+
+// TestFlowFormatCopy: docs/flow-format.md is the contract as the shared
+// folder beside the checkout has it, so that a clone carries it; the test
+// is skipped where that folder is absent.
+func TestFlowFormatCopy(t *testing.T) {
+	shared, err := conformance.SharedDir()
+	if err != nil {
+		t.Skipf("no shared folder: %v", err)
+	}
+	want, err := os.ReadFile(filepath.Join(shared, "..", "FLOW-FORMAT.md"))
+	if err != nil {
+		t.Skipf("no FLOW-FORMAT.md beside the conformance cases: %v", err)
+	}
+	if *update {
+		if err := os.WriteFile("../../docs/flow-format.md", want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile("../../docs/flow-format.md")
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("docs/flow-format.md differs from the shared FLOW-FORMAT.md (go test ./internal/docgen -update copies it): %v", err)
 	}
 }

@@ -133,7 +133,8 @@ test('build case 03 from an empty canvas, test, publish, deploy and call it', as
   await page.getByTestId('publish').click();
   await expect(page.getByTestId('published')).toContainText('Published version 1', { timeout: 120_000 });
 
-  // Deploy locally.
+  // Deploy locally: the empty deployments list says how.
+  await expect(page.getByTestId('no-deployments')).toHaveText('Not deployed. Deploy a version from Versions below.');
   await page.getByTestId('published').getByRole('button', { name: 'Deploy it…' }).click();
   const dialog = page.getByTestId('deploy-dialog');
   await expect(dialog).toBeVisible();
@@ -144,6 +145,7 @@ test('build case 03 from an empty canvas, test, publish, deploy and call it', as
   await expect(dialog).toBeHidden({ timeout: 60_000 });
   const dep = page.getByTestId('deployment').first();
   await expect(dep).toHaveAttribute('data-status', 'running', { timeout: 90_000 });
+  await expect(page.getByTestId('published')).toContainText('It is deployed.');
   const liveURL = await dep.getByTestId('live-url').innerText();
   expect(liveURL).toBe(`${gatewayURL}/orders`);
   await expect(dep.getByTestId('curl')).toContainText(`curl -i -X POST '${gatewayURL}/orders'`);

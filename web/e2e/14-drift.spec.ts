@@ -311,8 +311,8 @@ test('auto-layout keeps a readable zoom and shows the start of a large flow', as
     }, { intervals: [200, 200, 200, 300, 500] })
     .toBe(true);
   const zoom = await viewportZoom(page);
-  expect(zoom).toBeGreaterThanOrEqual(0.5);
-  expect(zoom).toBeLessThanOrEqual(0.6);
+  expect(zoom).toBeGreaterThanOrEqual(0.7);
+  expect(zoom).toBeLessThanOrEqual(0.8);
   // The start is in view, at the left; the last node is not (the flow is wider than the view).
   const canvas = (await page.getByTestId('canvas').boundingBox())!;
   const start = (await nodeLocator(page, 'start').boundingBox())!;

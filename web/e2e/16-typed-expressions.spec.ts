@@ -113,3 +113,39 @@ test('completion, typo warnings, readable errors, live values and pinned data', 
   await page.getByTestId('run-test').click();
   await expect(page.getByTestId('response-status')).toHaveText('202');
 });
+
+test('a node added from the palette follows the selected node, wired from its next free port', async ({ page, api }) => {
+  await createFlowViaAPI(api, {
+    version: 1,
+    name: 'chain-add',
+    nodes: [{ id: 'start', type: 'trigger.http', config: { method: 'POST', path: '/chain-add' }, position: { x: 40, y: 160 } }],
+    edges: [],
+  });
+  await page.goto('/#/flows/chain-add');
+  const add = async (type: string) => {
+    await page.locator(`.palette-item[data-type="${type}"]`).focus();
+    await page.keyboard.press('Enter');
+  };
+  await nodeLocator(page, 'start').click();
+  await add('set');
+  await expect(page.getByTestId('rf__edge-start:out->set_1')).toBeVisible();
+  await add('if');
+  await expect(page.getByTestId('rf__edge-set_1:out->if_1')).toBeVisible();
+  await add('response');
+  await expect(page.getByTestId('rf__edge-if_1:true->response_1')).toBeVisible();
+  // The if is selected again: the next node takes its free port, placed apart from the first.
+  await nodeLocator(page, 'if_1').click();
+  await add('response');
+  await expect(page.getByTestId('rf__edge-if_1:false->response_2')).toBeVisible();
+  const box1 = (await nodeLocator(page, 'response_1').boundingBox())!;
+  const box2 = (await nodeLocator(page, 'response_2').boundingBox())!;
+  expect(box2.y >= box1.y + box1.height || box1.y >= box2.y + box2.height).toBe(true);
+
+  // In if_1's condition, completion offers what runs before it, not if_1 itself.
+  await nodeLocator(page, 'if_1').click();
+  await typeInto(page, 'condition', 'nodes.');
+  const popup = page.locator('.cm-tooltip-autocomplete');
+  await expect(popup.locator('li').first()).toContainText('set_1');
+  await expect(popup).not.toContainText('if_1');
+  await page.keyboard.press('Escape');
+});

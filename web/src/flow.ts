@@ -39,6 +39,17 @@ export function hasInput(node: FlowNode): boolean {
   return node.type !== TRIGGER;
 }
 
+/**
+ * The port a node added after `from` is wired from: the first of its ports
+ * (not error) with no edge yet, else its first port; none for a response.
+ */
+export function nextPort(doc: FlowDoc, from: FlowNode, spec: Spec | undefined): string | undefined {
+  const ports = portsOf(from, spec).filter((p) => p !== 'error');
+  if (!ports.length) return undefined;
+  const used = new Set(doc.edges.filter((e) => e.from === from.id).map(portOf));
+  return ports.find((p) => !used.has(p)) ?? ports[0];
+}
+
 /** A fresh node id from the type: `set_1`, `set_2`, ... */
 export function newNodeId(type: string, taken: Iterable<string>): string {
   const used = new Set(taken);

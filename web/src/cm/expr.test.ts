@@ -78,3 +78,24 @@ describe('typed completion', () => {
     expect(labels('set')).not.toContain('nodes.start');
   });
 });
+
+describe('node completion for the node being edited', () => {
+  it('offers the nodes before it first, never itself or the trigger', () => {
+    exprContext.current = {
+      nodeIds: ['start', 'calc', 'big', 'later'],
+      nodeTypes: { start: 'trigger.http', calc: 'set', big: 'if', later: 'set' },
+      outputs: {},
+      envNames: [],
+      pathParams: [],
+      triggerId: 'start',
+      editing: { id: 'big', upstream: new Set(['start', 'calc']) },
+    };
+    const r = completeExpr(new CompletionContext(EditorState.create({ doc: 'nodes.', extensions: exprExtensions() }), 6, false))!;
+    expect(r.options.map((o) => [o.label, o.boost])).toEqual([
+      ['calc', 5],
+      ['later', -5],
+    ]);
+    expect(labels('cal')).toContain('nodes.calc');
+    expect(labels('cal')).not.toContain('nodes.big');
+  });
+});

@@ -100,6 +100,8 @@ export interface ExprCompletionContext {
   /** The type of each node's output by id (the trigger's is the request), from POST /analyze. */
   types?: Record<string, ValueType>;
   triggerId?: string;
+  /** The node whose expressions are edited, and the nodes that can run before it. */
+  editing?: { id: string; upstream: ReadonlySet<string> };
   /** What previews evaluate against: the last test run, or null when there is none. */
   run?: { traceId: string; env: Record<string, string> } | null;
 }
@@ -236,14 +238,7 @@ export function completeExpr(ctx: CompletionContext): CompletionResult | null {
       options = merge(keysOf(descend(c.request, ['headers'])), COMMON_HEADERS.map((h) => member(h, { detail: 'header' })));
     } else options = merge(fieldsOfType(typeAt(reqType, rest), descend(c.request, rest)), keysOf(descend(c.request, rest)));
   } else if (root === 'nodes') {
-    if (rest.length === 0)
-      options = c.nodeIds.map((id) => ({
-        label: id,
-        type: 'variable',
-        detail: `${c.nodeTypes[id] ?? 'node'} → ${typeLabel(c.types?.[id])}`,
-        info: id in c.outputs ? 'last run: ' + preview(c.outputs[id]) : 'output of this node',
-        boost: 5,
-      }));
+    if (rest.length === 0) options = nodeRefs(c, (id) => id);
     else {
       const [id, ...path] = rest;
       options = merge(fieldsOfType(typeAt(c.types?.[id], path), descend(c.outputs[id], path)), keysOf(descend(c.outputs[id], path)));
@@ -262,14 +257,33 @@ function merge(a: Completion[], b: Completion[]): Completion[] {
   return [...a, ...b.filter((x) => !seen.has(x.label))];
 }
 
+/**
+ * The nodes an expression can read: those that run before the node being
+ * edited first; never that node itself (its own output is not there yet)
+ * nor the trigger (that is request).
+ */
+function nodeRefs(c: ExprCompletionContext, label: (id: string) => string): Completion[] {
+  const up = c.editing?.upstream;
+  return c.nodeIds
+    .filter((id) => id !== c.triggerId && id !== c.editing?.id)
+    .map((id) => {
+      const before = !up || up.has(id);
+      return {
+        label: label(id),
+        type: 'variable',
+        detail: `${c.nodeTypes[id] ?? 'node'} → ${typeLabel(c.types?.[id])}`,
+        info: before ? (id in c.outputs ? 'last run: ' + preview(c.outputs[id]) : 'output of this node') : 'does not run before this node: nil here',
+        boost: before ? 5 : -5,
+      };
+    });
+}
+
 function topLevel(): Completion[] {
   const c = exprContext.current;
   return [
     ...doc.variables.map((v, i) => ({ label: v.name, type: 'variable', detail: v.type, info: v.doc, boost: 10 - i })),
     // The flow's nodes by their full reference: typing "set" finds nodes.set_1.
-    ...c.nodeIds
-      .filter((id) => id !== c.triggerId)
-      .map((id) => ({ label: `nodes.${id}`, type: 'variable', detail: `${c.nodeTypes[id] ?? 'node'} → ${typeLabel(c.types?.[id])}`, info: 'output of this node', boost: 4 })),
+    ...nodeRefs(c, (id) => `nodes.${id}`),
     ...doc.functions.map((f) => ({ label: f.name, type: 'function', detail: f.signature, info: f.doc, apply: f.name + '(' })),
     ...KEYWORDS.map((k) => ({ label: k, type: 'keyword' })),
     ...ATOMS.map((k) => ({ label: k, type: 'constant' })),

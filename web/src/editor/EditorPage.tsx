@@ -63,7 +63,7 @@ function Editor({ initial }: { initial: Loaded }) {
   // Problems as you work; test runs and what expression completion knows.
   const testRuns = useTestRuns(flowDoc.savedName, initial.doc, store);
   const validation = useLiveValidation(doc, testRuns.testResult);
-  useExprContext(doc, testRuns.testResult, testRuns.testEnv, route.path, validation.types);
+  useExprContext(doc, testRuns.testResult, testRuns.testEnv, route.path, validation.types, selectedNodes.length === 1 ? selectedNodes[0] : undefined);
 
   // The side tab, going to nodes and problems, adding nodes, shortcuts.
   const nav = useEditorNavigation(store, selectedNodes);

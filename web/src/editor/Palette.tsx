@@ -1,6 +1,7 @@
 // The node palette, generated from GET /api/v1/node-types: grouped by the
-// server's categories in its order, searchable. Drag an item onto the canvas (or press Enter / click
-// "+" to add it in the middle of the view).
+// server's categories in its order, searchable. Drag an item onto the
+// canvas, or press Enter or click "+" to add it after the selected node
+// (page/useAddNode.ts).
 import { useMemo, useRef, useState } from 'react';
 import type { Spec } from '../types';
 import { useCatalog, categoryColor } from '../catalog';
@@ -50,7 +51,8 @@ export function Palette({ specs, onDrop, onAdd }: Props) {
                 role="button"
                 tabIndex={0}
                 data-type={s.type}
-                title={`${s.description}\n\nDrag onto the canvas, or press Enter to add.`}
+                title={`${s.description}\n\nDrag onto the canvas, or click (or press Enter) to add it after the selected node.`}
+                aria-label={`${s.title} (${s.type})`}
                 style={{ ['--cat' as string]: color(s.category) }}
                 onKeyDown={(e) => {
                   if (e.key === 'Enter' || e.key === ' ') {

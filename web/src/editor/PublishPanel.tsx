@@ -12,6 +12,7 @@ import { DeploymentsList } from './publish/DeploymentsList';
 import { VersionsTable } from './publish/VersionsTable';
 import { PublishStatus } from './publish/PublishStatus';
 import { countProblems } from '../problems';
+import { isActive } from '../drift';
 import { DeployDialog } from './publish/DeployDialog';
 
 export { LogsView } from './publish/LogsView';
@@ -71,8 +72,10 @@ export function PublishPanel(props: Props) {
         error={error}
         onPickProblem={props.onPickProblem}
         onDeploy={setDeployFor}
+        deployed={(v) => deployments.some((d) => d.version === v && isActive(d.status))}
       />
       <DeploymentsList
+        hasVersions={!!versions?.length}
         deployments={deployments}
         liveURL={liveURL}
         method={props.route.method}

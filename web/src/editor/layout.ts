@@ -7,7 +7,7 @@ export type Size = { width: number; height: number };
 
 export function autoLayout(doc: FlowDoc, sizeOf: (id: string) => Size | undefined): Map<string, Position> {
   const g = new Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', nodesep: 36, ranksep: 90, edgesep: 20, marginx: 20, marginy: 20 });
+  g.setGraph({ rankdir: 'LR', nodesep: 36, ranksep: 70, edgesep: 20, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of doc.nodes) {
     const s = sizeOf(n.id) ?? { width: 200, height: 96 };
@@ -54,7 +54,7 @@ export interface FitOptions {
   margin: number;
 }
 
-export const LAYOUT_FIT: FitOptions = { padding: 0.2, minZoom: 0.55, maxZoom: 1.2, margin: 40 };
+export const LAYOUT_FIT: FitOptions = { padding: 0.15, minZoom: 0.75, maxZoom: 1.2, margin: 40 };
 
 /**
  * The viewport after auto-layout: the whole flow when it fits at a readable

@@ -5,7 +5,7 @@ import type { FlowDoc, FlowSummary } from '../types';
 import { NAME_RE, cleanDoc, download, emptyFlow, exportText } from '../flow';
 import { isError } from '../problems';
 import { flowHref, navigate } from '../router';
-import { Modal, toast, timeAgo } from '../ui';
+import { CopyButton, Modal, toast, timeAgo } from '../ui';
 import { useCatalog } from '../catalog';
 import { editBlockReason, useUser } from '../auth';
 import { AppHeader, RoleNote, why } from '../shell';
@@ -258,12 +258,27 @@ function FlowState({ flow, gateway }: { flow: FlowSummary; gateway?: string }) {
           v{d.version} {d.status} on {d.target}
         </span>
       ))}
-      {deps.length > 0 && gateway && flow.path && (
-        <a className="live-link" href={gateway.replace(/\/$/, '') + flow.path} target="_blank" rel="noreferrer">
-          {gateway.replace(/^https?:\/\//, '').replace(/\/$/, '') + flow.path}
-        </a>
-      )}
+      {deps.length > 0 && gateway && flow.path && <LiveURL url={gateway.replace(/\/$/, '') + flow.path} method={flow.method ?? 'GET'} />}
     </div>
+  );
+}
+
+/**
+ * The live URL: a link where a browser's GET is what the endpoint serves;
+ * else the URL to copy (opening it would only get 405).
+ */
+function LiveURL({ url, method }: { url: string; method: string }) {
+  const shown = url.replace(/^https?:\/\//, '');
+  if (method === 'GET' && !url.includes('/:'))
+    return (
+      <a className="live-link" href={url} target="_blank" rel="noreferrer">
+        {shown}
+      </a>
+    );
+  return (
+    <span className="live-link" title={`A ${method} endpoint: call it with curl or your client`}>
+      <code>{method}</code> {shown} <CopyButton text={url} label="Copy URL" />
+    </span>
   );
 }
 

@@ -7,7 +7,27 @@ import { pathParams, triggerOf } from '../../flow';
 import { setExprContext } from '../../cm/expr';
 import type { TestEnv } from '../TestPanel';
 
-export function useExprContext(doc: FlowDoc, testResult: TestResult | null, testEnv: TestEnv, routePath: string, types: Record<string, ValueType>) {
+/** The nodes that can run before id: those with a path of edges to it. */
+export function upstreamOf(doc: FlowDoc, id: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [id];
+  while (todo.length) {
+    const cur = todo.pop()!;
+    for (const e of doc.edges) if (e.to === cur && !seen.has(e.from)) (seen.add(e.from), todo.push(e.from));
+  }
+  seen.delete(id);
+  return seen;
+}
+
+export function useExprContext(
+  doc: FlowDoc,
+  testResult: TestResult | null,
+  testEnv: TestEnv,
+  routePath: string,
+  types: Record<string, ValueType>,
+  /** The node being edited: completion offers what runs before it. */
+  editing: string | undefined,
+) {
   // Stable while the run and its environment are: previews refetch on them.
   const outputs = useMemo(() => {
     const o: Record<string, unknown> = {};
@@ -36,7 +56,8 @@ export function useExprContext(doc: FlowDoc, testResult: TestResult | null, test
       request: trig ? outputs[trig.id] : undefined,
       types,
       triggerId: trig?.id,
+      editing: editing ? { id: editing, upstream: upstreamOf(doc, editing) } : undefined,
       run,
     });
-  }, [doc, outputs, run, testEnv, routePath, types]);
+  }, [doc, outputs, run, testEnv, routePath, types, editing]);
 }

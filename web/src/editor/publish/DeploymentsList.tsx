@@ -5,6 +5,8 @@ import type { Deployment } from '../../types';
 import { DeploymentCard } from './DeploymentCard';
 
 export function DeploymentsList(props: {
+  /** Whether a version exists to deploy: what the empty list suggests. */
+  hasVersions: boolean;
   deployments: Deployment[];
   liveURL: string;
   method: string;
@@ -17,7 +19,11 @@ export function DeploymentsList(props: {
   return (
     <section>
       <h3>Deployments</h3>
-      {props.deployments.length === 0 && <p className="muted">Not deployed. Publish a version, then deploy it.</p>}
+      {props.deployments.length === 0 && (
+        <p className="muted" data-testid="no-deployments">
+          {props.hasVersions ? 'Not deployed. Deploy a version from Versions below.' : 'Not deployed. Publish a version, then deploy it.'}
+        </p>
+      )}
       {props.deployments.map((d) => (
         <DeploymentCard
           key={d.id}

@@ -19,6 +19,8 @@ export function PublishForm(props: {
   error: string;
   onPickProblem: (p: Problem) => void;
   onDeploy: (version: number) => void;
+  /** Whether a version is deployed (then the banner no longer offers to deploy it). */
+  deployed: (version: number) => boolean;
 }) {
   const { pub, blocked } = props;
   const { targets, target, busy, elapsed, published, conflict, problems, buildLog } = pub;
@@ -75,9 +77,13 @@ export function PublishForm(props: {
       {published && (
         <div className="banner ok" role="status" data-testid="published">
           Published version {published.version} ({published.target}){published.revision ? ` from revision ${published.revision}` : ''}.{' '}
-          <button className="link" onClick={() => props.onDeploy(published.version)} disabled={!!blocked} {...because}>
-            Deploy it…
-          </button>
+          {props.deployed(published.version) ? (
+            'It is deployed.'
+          ) : (
+            <button className="link" onClick={() => props.onDeploy(published.version)} disabled={!!blocked} {...because}>
+              Deploy it…
+            </button>
+          )}
         </div>
       )}
       {conflict && (
